@@ -1,0 +1,117 @@
+//! The function's environment (CONTRACT §6): cleared, then rebuilt from an
+//! allowlist of host variables and the layers the caller gives.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+
+use serde::Deserialize;
+
+/// Host variables every function gets by default.
+#[cfg(not(windows))]
+pub const HOST_ALLOWLIST: &[&str] = &["PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR"];
+#[cfg(windows)]
+pub const HOST_ALLOWLIST: &[&str] = &[
+    "PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR", "SystemRoot", "PATHEXT", "ComSpec", "TEMP", "TMP",
+    "USERPROFILE", "APPDATA", "LOCALAPPDATA",
+];
+
+/// Which host variables pass through (`inheritEnv`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum InheritEnv {
+    /// `true`: everything; `false`: nothing at all.
+    All(bool),
+    /// Exactly these names.
+    Names(Vec<String>),
+    /// The allowlist plus the runtime's own variables.
+    #[default]
+    #[serde(skip)]
+    Allowlist,
+}
+
+pub type EnvMap = BTreeMap<OsString, OsString>;
+
+/// Host variables to pass through, before any layer is applied.
+pub fn host_layer(inherit: &InheritEnv, runtime_vars: &[String], host: impl Iterator<Item = (OsString, OsString)>) -> EnvMap {
+    let host: Vec<_> = host.collect();
+    let wanted = |name: &OsStr| -> bool {
+        match inherit {
+            InheritEnv::All(all) => *all,
+            InheritEnv::Names(names) => names.iter().any(|n| same_name(OsStr::new(n), name)),
+            InheritEnv::Allowlist => {
+                HOST_ALLOWLIST.iter().any(|n| same_name(OsStr::new(n), name))
+                    || runtime_vars.iter().any(|n| same_name(OsStr::new(n), name))
+            }
+        }
+    };
+    host.into_iter().filter(|(k, _)| wanted(k)).collect()
+}
+
+#[cfg(windows)]
+fn same_name(a: &OsStr, b: &OsStr) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+#[cfg(not(windows))]
+fn same_name(a: &OsStr, b: &OsStr) -> bool {
+    a == b
+}
+
+/// Applies string layers in order: later layers win.
+pub fn apply<'a, I>(env: &mut EnvMap, layer: I)
+where
+    I: IntoIterator<Item = (&'a String, &'a String)>,
+{
+    for (k, v) in layer {
+        env.insert(OsString::from(k), OsString::from(v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> Vec<(OsString, OsString)> {
+        [("PATH", "/bin"), ("HOME", "/root"), ("SECRET", "s"), ("GOCACHE", "/c"), ("NODE_OPTIONS", "x")]
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect()
+    }
+
+    fn keys(m: &EnvMap) -> Vec<String> {
+        m.keys().map(|k| k.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn default_is_allowlist_plus_runtime_vars() {
+        let m = host_layer(&InheritEnv::Allowlist, &["GOCACHE".into()], host().into_iter());
+        assert_eq!(keys(&m), ["GOCACHE", "HOME", "PATH"]);
+        let m = host_layer(&InheritEnv::Allowlist, &[], host().into_iter());
+        assert_eq!(keys(&m), ["HOME", "PATH"]);
+    }
+
+    #[test]
+    fn inherit_all_none_and_names() {
+        assert_eq!(host_layer(&InheritEnv::All(true), &[], host().into_iter()).len(), 5);
+        assert!(host_layer(&InheritEnv::All(false), &["GOCACHE".into()], host().into_iter()).is_empty());
+        let m = host_layer(&InheritEnv::Names(vec!["SECRET".into()]), &[], host().into_iter());
+        assert_eq!(keys(&m), ["SECRET"]);
+    }
+
+    #[test]
+    fn inherit_env_deserialises_from_js_forms() {
+        assert_eq!(serde_json::from_str::<InheritEnv>("true").unwrap(), InheritEnv::All(true));
+        assert_eq!(serde_json::from_str::<InheritEnv>("[\"A\"]").unwrap(), InheritEnv::Names(vec!["A".into()]));
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let mut m = host_layer(&InheritEnv::Allowlist, &[], host().into_iter());
+        let a = BTreeMap::from([("HOME".to_string(), "/a".to_string()), ("X".to_string(), "1".to_string())]);
+        let b = BTreeMap::from([("X".to_string(), "2".to_string())]);
+        apply(&mut m, &a);
+        apply(&mut m, &b);
+        assert_eq!(m[OsStr::new("HOME")], "/a");
+        assert_eq!(m[OsStr::new("X")], "2");
+    }
+}

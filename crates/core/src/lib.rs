@@ -1,0 +1,19 @@
+//! alyx-core: runs functions written in any language as one-shot
+//! subprocesses that read one JSON request on stdin and write one JSON
+//! response on stdout. Knows nothing of Node; the napi crate wraps it.
+
+pub mod discovery;
+pub mod env;
+pub mod executor;
+pub mod function;
+pub mod logs;
+pub mod outcome;
+pub mod process;
+pub mod protocol;
+pub mod registry;
+pub mod runtime;
+pub mod token;
+
+pub use outcome::{Code, ErrorInfo, InvokeResult, LogEntry, LogLevel, LogSource};
+pub use process::group::kill_all as kill_all_process_groups;
+pub use runtime::{Closed, InvokeOptions, Runtime, RuntimeOptions};

@@ -1,0 +1,153 @@
+//! The result of one invocation, in the shape JS receives it (CONTRACT §2, §3).
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// Outcome codes the runtime itself produces. A function's own `error.code`
+/// is passed through as a plain string and never mapped to one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    FunctionNotFound,
+    InvalidFunctionName,
+    InvalidManifest,
+    InvalidInput,
+    RuntimeNotFound,
+    SpawnFailed,
+    BuildFailed,
+    Timeout,
+    Cancelled,
+    OutputTooLarge,
+    MemoryLimitExceeded,
+    InvalidOutput,
+    ExitError,
+    Killed,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::FunctionNotFound => "FUNCTION_NOT_FOUND",
+            Code::InvalidFunctionName => "INVALID_FUNCTION_NAME",
+            Code::InvalidManifest => "INVALID_MANIFEST",
+            Code::InvalidInput => "INVALID_INPUT",
+            Code::RuntimeNotFound => "RUNTIME_NOT_FOUND",
+            Code::SpawnFailed => "SPAWN_FAILED",
+            Code::BuildFailed => "BUILD_FAILED",
+            Code::Timeout => "TIMEOUT",
+            Code::Cancelled => "CANCELLED",
+            Code::OutputTooLarge => "OUTPUT_TOO_LARGE",
+            Code::MemoryLimitExceeded => "MEMORY_LIMIT_EXCEEDED",
+            Code::InvalidOutput => "INVALID_OUTPUT",
+            Code::ExitError => "EXIT_ERROR",
+            Code::Killed => "KILLED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ErrorInfo {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Map<String, Value>>,
+}
+
+impl ErrorInfo {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ErrorInfo { code: code.as_str().to_string(), message: message.into(), details: None }
+    }
+
+    pub fn with_details(mut self, details: Map<String, Value>) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    /// Lenient: functions write `warning`, `WARN`, `fatal`, `trace`…
+    pub fn parse(s: &str) -> LogLevel {
+        match s.to_ascii_lowercase().as_str() {
+            "debug" | "trace" | "verbose" => LogLevel::Debug,
+            "warn" | "warning" => LogLevel::Warn,
+            "error" | "err" | "fatal" | "critical" | "panic" => LogLevel::Error,
+            _ => LogLevel::Info,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSource {
+    Response,
+    Stderr,
+    Stdout,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LogEntry {
+    pub level: LogLevel,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    pub source: LogSource,
+}
+
+impl LogEntry {
+    pub fn plain(source: LogSource, level: LogLevel, message: impl Into<String>) -> Self {
+        LogEntry { level, message: message.into(), data: None, timestamp: None, source }
+    }
+}
+
+/// What `invoke` resolves with. `exitCode` is always present (null when the
+/// process was killed by a signal or never spawned), as the contract requires.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvokeResult {
+    pub success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Box<RawValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    pub logs: Vec<LogEntry>,
+    pub request_id: String,
+    pub duration_ms: u64,
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+}
+
+impl InvokeResult {
+    /// A failure decided before any process ran.
+    pub fn failed(request_id: String, error: ErrorInfo) -> Self {
+        InvokeResult {
+            success: false,
+            output: None,
+            error: Some(error),
+            logs: Vec::new(),
+            request_id,
+            duration_ms: 0,
+            exit_code: None,
+            signal: None,
+        }
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        self.error.as_ref().map(|e| e.code.as_str())
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("InvokeResult always serialises")
+    }
+}

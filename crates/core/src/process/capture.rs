@@ -1,0 +1,93 @@
+//! Draining a function's stdout (capped) and stderr (line by line).
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+const CHUNK: usize = 64 * 1024;
+
+/// stdout passed the cap; reading stopped there.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OverCap;
+
+/// Reads to EOF, failing as soon as more than `cap` bytes arrive.
+pub async fn read_capped<R: AsyncRead + Unpin>(mut reader: R, cap: usize) -> Result<Vec<u8>, OverCap> {
+    let mut buf = Vec::new();
+    loop {
+        // Amortised doubling: a 100 MB response costs ~log2 reallocations.
+        buf.reserve(CHUNK);
+        match reader.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return Ok(buf),
+            Ok(_) if buf.len() > cap => return Err(OverCap),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Calls `on_line` for each line (without its `\n`/`\r\n`), as soon as it is
+/// complete. A line longer than `max_line` is delivered in pieces, so one
+/// endless line cannot grow memory without bound.
+pub async fn read_lines<R, F>(mut reader: R, max_line: usize, mut on_line: F)
+where
+    R: AsyncRead + Unpin,
+    F: FnMut(&str, usize),
+{
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let mut rest = &chunk[..n];
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            pending.extend_from_slice(&rest[..pos]);
+            emit(&mut pending, &mut on_line);
+            rest = &rest[pos + 1..];
+        }
+        pending.extend_from_slice(rest);
+        while pending.len() > max_line {
+            let tail = pending.split_off(max_line);
+            emit(&mut pending, &mut on_line);
+            pending = tail;
+        }
+    }
+    if !pending.is_empty() {
+        emit(&mut pending, &mut on_line);
+    }
+}
+
+fn emit<F: FnMut(&str, usize)>(pending: &mut Vec<u8>, on_line: &mut F) {
+    let raw_len = pending.len() + 1;
+    if pending.last() == Some(&b'\r') {
+        pending.pop();
+    }
+    on_line(&String::from_utf8_lossy(pending), raw_len);
+    pending.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn capped_read_returns_everything_under_the_cap() {
+        let data = vec![7u8; 300_000];
+        assert_eq!(read_capped(&data[..], 300_000).await.unwrap().len(), 300_000);
+        assert_eq!(read_capped(&data[..], 299_999).await, Err(OverCap));
+        assert_eq!(read_capped(&b""[..], 0).await.unwrap(), b"");
+    }
+
+    #[tokio::test]
+    async fn lines_split_on_newline_and_crlf() {
+        let mut got = Vec::new();
+        read_lines(&b"a\r\nb\n\nlast"[..], 100, |l, _| got.push(l.to_string())).await;
+        assert_eq!(got, ["a", "b", "", "last"]);
+    }
+
+    #[tokio::test]
+    async fn overlong_line_is_delivered_in_pieces() {
+        let data = vec![b'x'; 250];
+        let mut got = Vec::new();
+        read_lines(&data[..], 100, |l, _| got.push(l.len())).await;
+        assert_eq!(got, [100, 100, 50]);
+    }
+}

@@ -1,0 +1,127 @@
+//! Starting a function's process and stopping it: own process group, piped
+//! stdio, exit detection, kill escalation.
+
+pub mod capture;
+pub mod exit;
+pub mod group;
+
+use std::ffi::OsString;
+use std::io;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
+
+use exit::ExitWaiter;
+use group::{GroupGuard, Signal};
+
+/// What to start. `program` must be an absolute path: with one, std spawns
+/// through posix_spawn (vfork-style, no copy of the host's address space);
+/// a bare name with a changed PATH, or any `pre_exec`, makes it fork.
+pub struct Spec<'a> {
+    pub program: &'a Path,
+    pub args: &'a [OsString],
+    pub cwd: &'a Path,
+    pub env: &'a [(OsString, OsString)],
+}
+
+pub struct Process {
+    child: std::process::Child,
+    group: Option<GroupGuard>,
+    exit: ExitWaiter,
+    pub stdin: Option<ChildStdin>,
+    pub stdout: Option<ChildStdout>,
+    pub stderr: Option<ChildStderr>,
+}
+
+/// How the leader ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Process {
+    pub fn spawn(spec: &Spec) -> io::Result<Process> {
+        let mut cmd = std::process::Command::new(spec.program);
+        cmd.args(spec.args)
+            .current_dir(spec.cwd)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd.spawn()?;
+        let pid = child.id() as i32;
+        let group = Some(GroupGuard::register(pid));
+        let exit = ExitWaiter::new(pid);
+        let stdin = child.stdin.take().map(ChildStdin::from_std).transpose()?;
+        let stdout = child.stdout.take().map(ChildStdout::from_std).transpose()?;
+        let stderr = child.stderr.take().map(ChildStderr::from_std).transpose()?;
+        Ok(Process { child, group, exit, stdin, stdout, stderr })
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn signal(&self, sig: Signal) {
+        // Only while the leader is unreaped: afterwards its pid may be reused.
+        if let Some(group) = &self.group {
+            group.signal(sig);
+        }
+    }
+
+    /// Resolves once the leader has exited; it stays unreaped until `reap`.
+    pub async fn exited(&self) -> io::Result<()> {
+        self.exit.exited().await
+    }
+
+    /// SIGTERM to the group, SIGKILL after `grace` if the leader still runs.
+    pub async fn terminate(&self, grace: Duration) {
+        self.signal(Signal::Term);
+        if tokio::time::timeout(grace, self.exited()).await.is_err() {
+            self.signal(Signal::Kill);
+            let _ = self.exited().await;
+        }
+    }
+
+    /// Kills whatever is left in the group (grandchildren outliving the
+    /// leader), then reaps the leader. Call after `exited`.
+    pub fn reap(&mut self) -> io::Result<Exit> {
+        self.signal(Signal::Kill);
+        self.group = None;
+        let status = self.child.wait()?;
+        Ok(exit_of(status))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // An invocation abandoned half way: kill the group and reap the
+        // leader so neither a process nor a zombie is left behind.
+        if self.group.is_some() {
+            self.signal(Signal::Kill);
+            self.group = None;
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[cfg(unix)]
+fn exit_of(status: ExitStatus) -> Exit {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(sig)) => Exit::Signal(sig),
+        (None, None) => Exit::Code(-1),
+    }
+}
+
+#[cfg(not(unix))]
+fn exit_of(status: ExitStatus) -> Exit {
+    Exit::Code(status.code().unwrap_or(-1))
+}

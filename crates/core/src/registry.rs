@@ -1,0 +1,265 @@
+//! Runtimes (CONTRACT §5): which command runs a function, where it lives on
+//! PATH, and what to tell a user who has not installed it.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// A runtime as users write it in `options.runtimes`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct RuntimeSpec {
+    /// `"python3"` or `["python3", "-S"]`: a program and its leading args.
+    pub command: Command,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub extensions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Command {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// How a runtime turns an entry file into a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launch {
+    /// `program args… entry`
+    Interpreter,
+    /// Go sources: compiled once to a cached binary, then executed.
+    GoBuild,
+    /// The entry is the program.
+    Binary,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuntimeDef {
+    pub name: String,
+    /// Candidates tried in order (python3, then python).
+    pub programs: Vec<String>,
+    pub args: Vec<String>,
+    pub extensions: Vec<String>,
+    pub launch: Launch,
+    /// Host variables the runtime needs, passed through when set.
+    pub host_env: Vec<String>,
+    pub install_hint: String,
+    /// Added or replaced through `options.runtimes`.
+    pub custom: bool,
+}
+
+/// A runtime found on this machine: an absolute program path, so spawning
+/// takes the posix_spawn path (a bare name makes std fall back to fork).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Registry {
+    defs: BTreeMap<String, RuntimeDef>,
+}
+
+fn def(name: &str, programs: &[&str], args: &[&str], exts: &[&str], launch: Launch, env: &[&str], hint: &str) -> RuntimeDef {
+    let strings = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
+    RuntimeDef {
+        name: name.into(),
+        programs: strings(programs),
+        args: strings(args),
+        extensions: strings(exts),
+        launch,
+        host_env: strings(env),
+        install_hint: hint.into(),
+        custom: false,
+    }
+}
+
+impl Registry {
+    pub fn with_defaults() -> Self {
+        use Launch::*;
+        let defs = [
+            def("deno", &["deno"], &["run", "-A"], &[".ts", ".mts", ".tsx"], Interpreter,
+                &["DENO_DIR", "DENO_INSTALL_ROOT", "DENO_CERT", "NPM_CONFIG_REGISTRY"],
+                "Install Deno: `npm install -g deno`, or `curl -fsSL https://deno.land/install.sh | sh` (https://docs.deno.com/runtime/getting_started/installation/)"),
+            def("node", &["node"], &[], &[".js", ".mjs", ".cjs", ".cts"], Interpreter,
+                &["NODE_PATH"],
+                "Install Node.js 18 or newer from https://nodejs.org or your package manager (e.g. `apt-get install nodejs`)"),
+            def("bun", &["bun"], &["run"], &[], Interpreter,
+                &["BUN_INSTALL", "BUN_RUNTIME_TRANSPILER_CACHE_PATH"],
+                "Install Bun: `npm install -g bun`, or `curl -fsSL https://bun.sh/install | bash` (https://bun.sh)"),
+            def("python", &["python3", "python"], &[], &[".py"], Interpreter,
+                &["VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"],
+                "Install Python 3 from https://www.python.org/downloads/ or your package manager (e.g. `apt-get install python3`)"),
+            def("go", &["go"], &[], &[".go"], GoBuild,
+                &["GOROOT", "GOPATH", "GOCACHE", "GOMODCACHE", "GOPROXY", "GOFLAGS", "GOPRIVATE", "GONOSUMDB", "GOTOOLCHAIN", "GOENV"],
+                "Install Go from https://go.dev/dl/ (e.g. `apt-get install golang`)"),
+            def("ruby", &["ruby"], &[], &[".rb"], Interpreter,
+                &["GEM_HOME", "GEM_PATH", "BUNDLE_GEMFILE", "RUBYLIB"],
+                "Install Ruby from https://www.ruby-lang.org/en/documentation/installation/ (e.g. `apt-get install ruby`)"),
+            def("binary", &[], &[], &[], Binary, &[],
+                "A binary function's entry must be an executable file (`chmod +x bootstrap`)"),
+        ];
+        Registry { defs: defs.into_iter().map(|d| (d.name.clone(), d)).collect() }
+    }
+
+    /// Defaults plus the user's runtimes; a user runtime with a default's name
+    /// replaces it, keeping the default's host variables.
+    pub fn new(custom: &BTreeMap<String, RuntimeSpec>) -> Result<Self, String> {
+        let mut reg = Self::with_defaults();
+        for (name, spec) in custom {
+            let (programs, mut args) = match &spec.command {
+                Command::One(p) => (vec![p.clone()], Vec::new()),
+                Command::Many(parts) => {
+                    let (first, rest) = parts.split_first().ok_or_else(|| format!("runtimes.{name}.command: must not be empty"))?;
+                    (vec![first.clone()], rest.to_vec())
+                }
+            };
+            if programs[0].trim().is_empty() {
+                return Err(format!("runtimes.{name}.command: must not be empty"));
+            }
+            args.extend(spec.args.iter().cloned());
+            let extensions = spec
+                .extensions
+                .iter()
+                .map(|e| if e.starts_with('.') { e.clone() } else { format!(".{e}") })
+                .collect();
+            let prior = reg.defs.remove(name);
+            reg.defs.insert(
+                name.clone(),
+                RuntimeDef {
+                    name: name.clone(),
+                    programs,
+                    args,
+                    extensions,
+                    launch: Launch::Interpreter,
+                    host_env: prior.as_ref().map(|p| p.host_env.clone()).unwrap_or_default(),
+                    install_hint: format!("Install `{}` or fix `runtimes.{name}.command` in the runtime options", spec_program(spec)),
+                    custom: true,
+                },
+            );
+        }
+        Ok(reg)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&RuntimeDef> {
+        self.defs.get(name)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &RuntimeDef> {
+        self.defs.values()
+    }
+
+    /// The runtime an extension belongs to; user runtimes win over defaults.
+    pub fn by_extension(&self, ext: &str) -> Option<&RuntimeDef> {
+        let mut found = None;
+        for d in self.defs.values() {
+            if d.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
+                if d.custom {
+                    return Some(d);
+                }
+                found.get_or_insert(d);
+            }
+        }
+        found
+    }
+
+    /// Finds the runtime's program on the host PATH.
+    pub fn resolve(&self, def: &RuntimeDef) -> Result<Resolved, String> {
+        let path = std::env::var_os("PATH");
+        for program in &def.programs {
+            if let Some(found) = find_program(program, path.clone()) {
+                return Ok(Resolved { program: found, args: def.args.clone() });
+            }
+        }
+        Err(format!(
+            "runtime \"{}\" needs `{}`, which was not found on PATH. {}",
+            def.name,
+            def.programs.join("` or `"),
+            def.install_hint
+        ))
+    }
+}
+
+fn spec_program(spec: &RuntimeSpec) -> &str {
+    match &spec.command {
+        Command::One(p) => p,
+        Command::Many(parts) => parts.first().map(String::as_str).unwrap_or(""),
+    }
+}
+
+/// An absolute path for `program`: as given when it has a directory part,
+/// else the first executable match on `path`.
+pub fn find_program(program: &str, path: Option<OsString>) -> Option<PathBuf> {
+    let p = Path::new(program);
+    if p.components().count() > 1 || p.is_absolute() {
+        let abs = std::path::absolute(p).ok()?;
+        return which::which(&abs).ok();
+    }
+    let cwd = std::env::current_dir().ok()?;
+    which::which_in(program, path, cwd).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_cover_the_contract_runtimes() {
+        let r = Registry::with_defaults();
+        for name in ["deno", "node", "bun", "python", "go", "ruby", "binary"] {
+            assert!(r.get(name).is_some(), "{name}");
+        }
+        assert_eq!(r.get("deno").unwrap().args, ["run", "-A"]);
+        assert_eq!(r.get("bun").unwrap().args, ["run"]);
+        assert_eq!(r.get("python").unwrap().programs, ["python3", "python"]);
+        assert_eq!(r.by_extension(".ts").unwrap().name, "deno");
+        assert_eq!(r.by_extension(".cjs").unwrap().name, "node");
+        assert_eq!(r.by_extension(".rb").unwrap().name, "ruby");
+        assert!(r.by_extension(".txt").is_none());
+    }
+
+    #[test]
+    fn resolves_to_an_absolute_path() {
+        let r = Registry::with_defaults();
+        let sh = RuntimeDef { programs: vec!["sh".into()], ..r.get("node").unwrap().clone() };
+        let resolved = r.resolve(&sh).unwrap();
+        assert!(resolved.program.is_absolute(), "{:?}", resolved.program);
+    }
+
+    #[test]
+    fn missing_program_says_how_to_install() {
+        let r = Registry::with_defaults();
+        let ghost = RuntimeDef { programs: vec!["definitely-not-installed-xyz".into()], ..r.get("deno").unwrap().clone() };
+        let err = r.resolve(&ghost).unwrap_err();
+        assert!(err.contains("not found on PATH"), "{err}");
+        assert!(err.contains("Install Deno"), "{err}");
+    }
+
+    #[test]
+    fn custom_runtime_splits_command_and_adds_extensions() {
+        let custom: BTreeMap<String, RuntimeSpec> = serde_json::from_str(
+            r#"{"py-fast": {"command": ["python3", "-S"], "args": ["-u"], "extensions": ["pyx"]},
+                "node": {"command": "/usr/bin/env", "args": ["node"]}}"#,
+        )
+        .unwrap();
+        let r = Registry::new(&custom).unwrap();
+        let py = r.get("py-fast").unwrap();
+        assert_eq!(py.programs, ["python3"]);
+        assert_eq!(py.args, ["-S", "-u"]);
+        assert_eq!(r.by_extension(".pyx").unwrap().name, "py-fast");
+        let node = r.get("node").unwrap();
+        assert_eq!(node.programs, ["/usr/bin/env"]);
+        assert_eq!(node.host_env, ["NODE_PATH"]);
+        assert_eq!(r.resolve(node).unwrap().program, PathBuf::from("/usr/bin/env"));
+    }
+
+    #[test]
+    fn empty_custom_command_is_refused() {
+        let custom: BTreeMap<String, RuntimeSpec> = serde_json::from_str(r#"{"x": {"command": []}}"#).unwrap();
+        assert!(Registry::new(&custom).unwrap_err().contains("runtimes.x.command"));
+    }
+}
