@@ -1,1 +1,102 @@
+//! napi binding of alyx-core: converts types and nothing else. Payloads
+//! cross as JSON text (V8's JSON.stringify/parse on the JS side, serde on
+//! this side), which is far faster than field-by-field conversion for large
+//! inputs and outputs. `index.js` wraps this into `FunctionRuntime`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use alyx_core::{InvokeOptions, Runtime, RuntimeOptions};
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use tokio_util::sync::CancellationToken;
+
+/// The native half of `FunctionRuntime`; use the class from `index.js`.
+#[napi]
+pub struct NativeRuntime {
+    inner: Arc<Runtime>,
+    cancels: Arc<Mutex<HashMap<u32, CancellationToken>>>,
+}
+
+fn type_error(message: impl std::fmt::Display) -> Error {
+    Error::new(Status::InvalidArg, message.to_string())
+}
+
+#[napi]
+impl NativeRuntime {
+    /// `optionsJson`: `RuntimeOptions` as JSON.
+    #[napi(constructor)]
+    pub fn new(options_json: String) -> Result<Self> {
+        let options: RuntimeOptions =
+            serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
+        let inner = Runtime::new(options).map_err(type_error)?;
+        Ok(NativeRuntime { inner: Arc::new(inner), cancels: Arc::default() })
+    }
+
+    /// Resolves with the `InvokeResult` as JSON text; rejects only when closed.
+    /// `cancelId` names the invocation for `cancel`; `onLog` receives each log
+    /// entry as JSON text while the function runs.
+    /// The call itself takes the invocation's place in the concurrency queue.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn invoke<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        input_json: String,
+        options_json: String,
+        cancel_id: u32,
+        on_log: Option<ThreadsafeFunction<String, (), String, Status, false>>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let mut options: InvokeOptions =
+            serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid invoke options: {e}")))?;
+        let cancel = CancellationToken::new();
+        self.cancels.lock().unwrap().insert(cancel_id, cancel.clone());
+        options.cancel = Some(cancel);
+        if let Some(tsfn) = on_log {
+            options.on_log = Some(Arc::new(move |entry| {
+                let text = serde_json::to_string(entry).expect("log entries serialise");
+                tsfn.call(text, ThreadsafeFunctionCallMode::NonBlocking);
+            }));
+        }
+        let pending = self.inner.invoke(&name, &input_json, options);
+        let cancels = Arc::clone(&self.cancels);
+        env.spawn_future(async move {
+            let result = pending.await;
+            cancels.lock().unwrap().remove(&cancel_id);
+            result.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+        })
+    }
+
+    /// Cancels the invocation started with `cancelId` (no-op once it ended).
+    #[napi]
+    pub fn cancel(&self, cancel_id: u32) {
+        if let Some(token) = self.cancels.lock().unwrap().get(&cancel_id) {
+            token.cancel();
+        }
+    }
+
+    #[napi]
+    pub fn verify_token(&self, token: String) -> bool {
+        self.inner.verify_token(&token)
+    }
+
+    #[napi]
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// Cancels running invocations and resolves once their processes are gone.
+    #[napi]
+    pub async fn close(&self) -> Result<()> {
+        self.inner.close().await;
+        Ok(())
+    }
+}
+
+/// SIGKILLs the process group of every running function in this process;
+/// `index.js` calls it when the host exits or receives SIGINT/SIGTERM.
+#[napi]
+pub fn kill_all_process_groups() -> u32 {
+    alyx_core::kill_all_process_groups() as u32
+}

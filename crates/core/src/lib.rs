@@ -10,6 +10,7 @@ pub mod logs;
 pub mod outcome;
 pub mod process;
 pub mod protocol;
+pub mod queue;
 pub mod registry;
 pub mod runtime;
 pub mod token;

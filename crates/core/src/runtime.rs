@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -20,6 +19,7 @@ use crate::executor::{execute, Finished, Job, LogSink};
 use crate::function::{resolve, FunctionDef};
 use crate::outcome::{Code, ErrorInfo, InvokeResult};
 use crate::protocol::{Context, Request};
+use crate::queue::{FifoSlots, Place};
 use crate::registry::{Launch, Registry, RuntimeSpec};
 use crate::token::TokenStore;
 
@@ -86,7 +86,7 @@ pub struct Runtime {
     options: RuntimeOptions,
     registry: Registry,
     tokens: Arc<TokenStore>,
-    slots: Option<Arc<Semaphore>>,
+    slots: Option<Arc<FifoSlots>>,
     closed: CancellationToken,
     in_flight: TaskTracker,
 }
@@ -101,7 +101,7 @@ impl Runtime {
             return Err("timeoutMs must be greater than 0".into());
         }
         let registry = Registry::new(&options.runtimes)?;
-        let slots = (options.max_concurrency > 0).then(|| Arc::new(Semaphore::new(options.max_concurrency)));
+        let slots = (options.max_concurrency > 0).then(|| FifoSlots::new(options.max_concurrency));
         Ok(Runtime {
             options,
             registry,
@@ -121,22 +121,31 @@ impl Runtime {
     }
 
     /// Runs `name` with `input` (JSON text). Every failure of the function is
-    /// an `InvokeResult`; only a closed runtime is an `Err`.
-    pub async fn invoke(&self, name: &str, input: &str, options: InvokeOptions) -> Result<InvokeResult, Closed> {
-        if self.closed.is_cancelled() {
-            return Err(Closed);
-        }
-        let _in_flight = self.in_flight.token();
+    /// an `InvokeResult`; only a closed runtime is an `Err`. The call itself
+    /// takes the invocation's place in the `maxConcurrency` queue, so calls
+    /// are served in the order they were made, whatever polls first.
+    pub fn invoke(
+        self: &Arc<Self>,
+        name: &str,
+        input: &str,
+        options: InvokeOptions,
+    ) -> impl std::future::Future<Output = Result<InvokeResult, Closed>> + Send + 'static {
+        let this = Arc::clone(self);
         let started = Instant::now();
-        let request_id = options.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let finished = match parse_input(input) {
-            Ok(input) => self.run(name, &input, &options, &request_id).await,
-            Err(e) => Finished::failed(e),
-        };
-        Ok(finished.into_result(request_id, started.elapsed().as_millis() as u64))
+        let admitted = (!self.closed.is_cancelled()).then(|| (self.in_flight.token(), self.slots.as_ref().map(|s| s.join())));
+        let (name, input) = (name.to_string(), input.to_string());
+        async move {
+            let (_in_flight, place) = admitted.ok_or(Closed)?;
+            let request_id = options.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let finished = match parse_input(&input) {
+                Ok(input) => this.run(&name, &input, &options, &request_id, place).await,
+                Err(e) => Finished::failed(e),
+            };
+            Ok(finished.into_result(request_id, started.elapsed().as_millis() as u64))
+        }
     }
 
-    async fn run(&self, name: &str, input: &RawValue, options: &InvokeOptions, request_id: &str) -> Finished {
+    async fn run(&self, name: &str, input: &RawValue, options: &InvokeOptions, request_id: &str, place: Option<Place>) -> Finished {
         let cancel = self.closed.child_token();
         let user_cancel = options.cancel.clone().unwrap_or_default();
         let cancelled = || cancel.is_cancelled() || user_cancel.is_cancelled();
@@ -152,9 +161,9 @@ impl Runtime {
             Err(e) => return Finished::failed(e),
         };
         // FIFO queue for maxConcurrency; an abort while queued spawns nothing.
-        let _permit = match &self.slots {
-            Some(slots) => tokio::select! {
-                p = Arc::clone(slots).acquire_owned() => Some(p.expect("semaphore never closed")),
+        let _slot = match place {
+            Some(place) => tokio::select! {
+                slot = place.slot() => Some(slot),
                 _ = cancel.cancelled() => return Finished::failed(cancelled_error()),
                 _ = user_cancel.cancelled() => return Finished::failed(cancelled_error()),
             },

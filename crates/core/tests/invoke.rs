@@ -3,6 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alyx_core::{InvokeOptions, InvokeResult, Runtime, RuntimeOptions};
@@ -38,14 +39,14 @@ impl Fixture {
         p
     }
 
-    fn runtime(&self, tweak: impl FnOnce(&mut RuntimeOptions)) -> Runtime {
+    fn runtime(&self, tweak: impl FnOnce(&mut RuntimeOptions)) -> Arc<Runtime> {
         let mut o = RuntimeOptions { functions_dir: self.path().to_path_buf(), ..Default::default() };
         tweak(&mut o);
-        Runtime::new(o).unwrap()
+        Arc::new(Runtime::new(o).unwrap())
     }
 }
 
-async fn invoke(rt: &Runtime, name: &str, input: &str) -> InvokeResult {
+async fn invoke(rt: &Arc<Runtime>, name: &str, input: &str) -> InvokeResult {
     rt.invoke(name, input, InvokeOptions::default()).await.unwrap()
 }
 
@@ -314,7 +315,7 @@ async fn max_concurrency_queues_and_close_cancels() {
     let fx = Fixture::new();
     let log = fx.path().join("log");
     fx.sh("one", &format!("echo start >> {0}; sleep 0.2; echo end >> {0}; echo '{{\"success\":true}}'", log.display()));
-    let rt = std::sync::Arc::new(fx.runtime(|o| o.max_concurrency = 1));
+    let rt = (fx.runtime(|o| o.max_concurrency = 1));
     let mut tasks = Vec::new();
     for _ in 0..3 {
         let rt = rt.clone();
@@ -340,7 +341,7 @@ async fn token_is_valid_only_while_running_and_never_logged() {
     let fx = Fixture::new();
     let tokfile = fx.path().join("token.txt");
     fx.sh("tok", &format!("echo \"$ALYX_INTERNAL_TOKEN\" > {0}.tmp; mv {0}.tmp {0}; echo \"my token is $ALYX_INTERNAL_TOKEN\" >&2; sleep 1; echo '{{\"success\":true}}'", tokfile.display()));
-    let rt = std::sync::Arc::new(fx.runtime(|_| {}));
+    let rt = (fx.runtime(|_| {}));
     let rt2 = rt.clone();
     let task = tokio::spawn(async move { json(&invoke(&rt2, "tok", "null").await) });
     let mut token = String::new();
@@ -364,7 +365,7 @@ async fn token_is_valid_only_while_running_and_never_logged() {
 async fn no_zombies_after_many_invocations() {
     let fx = Fixture::new();
     fx.sh("quick", r#"echo '{"success":true,"output":1}'"#);
-    let rt = std::sync::Arc::new(fx.runtime(|_| {}));
+    let rt = (fx.runtime(|_| {}));
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let rt = rt.clone();

@@ -1,0 +1,222 @@
+'use strict'
+// @alyx/runtime — the JS face of the native core. The native addon (loaded by
+// the generated `binding.js`) takes and returns JSON text; this file does the
+// V8 JSON.stringify/parse, AbortSignal wiring, argument checks and host-exit
+// cleanup, so that everything JS-specific lives in one small place.
+
+const native = require('./binding.js')
+
+const CODES = Object.freeze({
+  FUNCTION_NOT_FOUND: 'FUNCTION_NOT_FOUND',
+  INVALID_FUNCTION_NAME: 'INVALID_FUNCTION_NAME',
+  INVALID_MANIFEST: 'INVALID_MANIFEST',
+  INVALID_INPUT: 'INVALID_INPUT',
+  RUNTIME_NOT_FOUND: 'RUNTIME_NOT_FOUND',
+  SPAWN_FAILED: 'SPAWN_FAILED',
+  BUILD_FAILED: 'BUILD_FAILED',
+  TIMEOUT: 'TIMEOUT',
+  CANCELLED: 'CANCELLED',
+  OUTPUT_TOO_LARGE: 'OUTPUT_TOO_LARGE',
+  MEMORY_LIMIT_EXCEEDED: 'MEMORY_LIMIT_EXCEEDED',
+  INVALID_OUTPUT: 'INVALID_OUTPUT',
+  EXIT_ERROR: 'EXIT_ERROR',
+  KILLED: 'KILLED',
+})
+
+// ---- argument checks: misuse is a TypeError naming the option ----
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+function check(cond, what) {
+  if (!cond) throw new TypeError(what)
+}
+
+function checkStringMap(v, name) {
+  if (v === undefined || v === null) return
+  check(isPlainObject(v), `${name} must be an object of strings`)
+  for (const [k, val] of Object.entries(v)) {
+    check(typeof val === 'string', `${name}.${k} must be a string, got ${typeof val}`)
+  }
+}
+
+function checkMs(v, name, { allowZero = false } = {}) {
+  if (v === undefined || v === null) return
+  check(
+    typeof v === 'number' && Number.isInteger(v) && (allowZero ? v >= 0 : v > 0),
+    `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(v)}`,
+  )
+}
+
+function runtimeOptionsJson(options) {
+  check(isPlainObject(options), 'FunctionRuntime options must be an object')
+  check(
+    typeof options.functionsDir === 'string' && options.functionsDir.length > 0,
+    'options.functionsDir must be a non-empty string',
+  )
+  for (const k of ['timeoutMs', 'tokenTtlMs']) checkMs(options[k], `options.${k}`)
+  for (const k of ['maxConcurrency', 'maxOutputBytes', 'killGraceMs']) checkMs(options[k], `options.${k}`, { allowZero: true })
+  if (options.alyxUrl !== undefined) check(typeof options.alyxUrl === 'string', 'options.alyxUrl must be a string')
+  checkStringMap(options.env, 'options.env')
+  const inherit = options.inheritEnv
+  if (inherit !== undefined) {
+    check(
+      typeof inherit === 'boolean' || (Array.isArray(inherit) && inherit.every((n) => typeof n === 'string')),
+      'options.inheritEnv must be a boolean or an array of variable names',
+    )
+  }
+  if (options.runtimes !== undefined) {
+    check(isPlainObject(options.runtimes), 'options.runtimes must be an object')
+    for (const [name, spec] of Object.entries(options.runtimes)) {
+      check(isPlainObject(spec), `options.runtimes.${name} must be an object`)
+      const c = spec.command
+      check(
+        typeof c === 'string' || (Array.isArray(c) && c.length > 0 && c.every((p) => typeof p === 'string')),
+        `options.runtimes.${name}.command must be a string or a non-empty array of strings`,
+      )
+    }
+  }
+  return JSON.stringify(options)
+}
+
+// ---- host exit: kill every running function's process group ----
+
+let liveRuntimes = 0
+const signalHandlers = {}
+
+function onExit() {
+  native.killAllProcessGroups()
+}
+
+function installExitHooks() {
+  if (liveRuntimes++ > 0) return
+  process.on('exit', onExit)
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    const handler = () => {
+      native.killAllProcessGroups()
+      // Alone on this signal, we must not swallow it: restore the default
+      // and re-raise, so the host dies of it exactly as it would without us.
+      if (process.listenerCount(sig) === 1) {
+        removeExitHooks(true)
+        process.kill(process.pid, sig)
+      }
+    }
+    try {
+      process.on(sig, handler)
+      signalHandlers[sig] = handler
+    } catch {
+      // Hosts without this signal (Windows for SIGHUP) just skip it.
+    }
+  }
+}
+
+function removeExitHooks(force) {
+  if (!force && --liveRuntimes > 0) return
+  liveRuntimes = 0
+  process.removeListener('exit', onExit)
+  for (const [sig, handler] of Object.entries(signalHandlers)) {
+    process.removeListener(sig, handler)
+    delete signalHandlers[sig]
+  }
+}
+
+// ---- FunctionRuntime ----
+
+let nextCancelId = 1
+
+function failure(requestId, code, message) {
+  return { success: false, error: { code, message }, logs: [], requestId, durationMs: 0, exitCode: null }
+}
+
+function newRequestId() {
+  return globalThis.crypto.randomUUID()
+}
+
+class FunctionRuntime {
+  #native
+  #closed = false
+  #closing = null
+
+  /** @param {import('./index').RuntimeOptions} options */
+  constructor(options) {
+    const json = runtimeOptionsJson(options)
+    try {
+      this.#native = new native.NativeRuntime(json)
+    } catch (e) {
+      throw new TypeError(e.message)
+    }
+    installExitHooks()
+  }
+
+  async invoke(name, input, options = {}) {
+    if (this.#closed) throw new Error('FunctionRuntime is closed')
+    check(typeof name === 'string', `function name must be a string, got ${typeof name}`)
+    check(options === undefined || options === null || isPlainObject(options), 'invoke options must be an object')
+    const o = options || {}
+    checkMs(o.timeoutMs, 'timeoutMs')
+    checkStringMap(o.env, 'env')
+    check(o.auth === undefined || o.auth === null || isPlainObject(o.auth), 'auth must be an object or null')
+    check(o.requestId === undefined || typeof o.requestId === 'string', 'requestId must be a string')
+    check(o.onLog === undefined || typeof o.onLog === 'function', 'onLog must be a function')
+    const signal = o.signal
+    check(
+      signal === undefined || (signal !== null && typeof signal === 'object' && typeof signal.aborted === 'boolean'),
+      'signal must be an AbortSignal',
+    )
+    const requestId = o.requestId ?? newRequestId()
+
+    let inputJson
+    try {
+      inputJson = input === undefined ? 'null' : JSON.stringify(input)
+    } catch (e) {
+      return failure(requestId, CODES.INVALID_INPUT, `input cannot be serialised to JSON: ${e.message}`)
+    }
+    if (inputJson === undefined) {
+      return failure(requestId, CODES.INVALID_INPUT, `input of type ${typeof input} cannot be serialised to JSON`)
+    }
+    // An already-aborted signal never spawns anything.
+    if (signal?.aborted) return failure(requestId, CODES.CANCELLED, 'invocation was cancelled before it started')
+
+    const optionsJson = JSON.stringify({
+      auth: o.auth ?? null,
+      env: o.env ?? {},
+      timeoutMs: o.timeoutMs ?? null,
+      requestId,
+    })
+    const onLog = o.onLog
+      ? (text) => {
+          try {
+            o.onLog(JSON.parse(text))
+          } catch (e) {
+            // A throwing callback must not take the invocation (or the host) down.
+            process.emitWarning(`onLog callback threw: ${e?.stack ?? e}`, 'AlyxRuntimeWarning')
+          }
+        }
+      : undefined
+    const cancelId = nextCancelId++ >>> 0
+    const abort = () => this.#native.cancel(cancelId)
+    signal?.addEventListener('abort', abort, { once: true })
+    try {
+      const text = await this.#native.invoke(name, inputJson, optionsJson, cancelId, onLog)
+      return JSON.parse(text)
+    } finally {
+      signal?.removeEventListener('abort', abort)
+    }
+  }
+
+  verifyToken(token) {
+    return typeof token === 'string' && this.#native.verifyToken(token)
+  }
+
+  /** Stops watchers, kills running functions (their results say CANCELLED). */
+  close() {
+    if (!this.#closing) {
+      this.#closed = true
+      this.#closing = this.#native.close().finally(() => removeExitHooks(false))
+    }
+    return this.#closing
+  }
+}
+
+module.exports = { FunctionRuntime, CODES }
