@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust core, release addon build, JS tests under Node,
-# the host smoke suites under Deno and Bun, and the type check.
-# `npm test` runs this; CI runs `npm test` too.
+# The whole test suite (`npm test`; CI runs the same): the Rust core with
+# plain cargo, one release build of the addon, the JS tests under Node, then
+# every extra suite in scripts/test.d/ (hosts, packaging, types, bench smoke)
+# in name order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -14,12 +15,11 @@ cargo test --workspace --quiet
 step "build the release addon"
 npm run --silent build
 
-step "node --test"
+step "node --test __test__/"
 node --test --test-concurrency=1 __test__/
 
-if [ -d __test__/hosts ]; then
-  for host in __test__/hosts/*.sh; do
-    step "host: $host"
-    bash "$host"
-  done
-fi
+for suite in scripts/test.d/*.sh; do
+  [ -e "$suite" ] || continue
+  step "$suite"
+  bash "$suite"
+done
