@@ -7,8 +7,21 @@ use crate::registry::Registry;
 
 /// Entry files in the order they are looked for.
 pub const ENTRY_FILES: &[&str] = &[
-    "mod.ts", "main.ts", "index.ts", "index.mts", "index.tsx", "index.js", "index.mjs", "index.cjs",
-    "index.cts", "index.py", "main.py", "main.go", "index.go", "main.rb", "index.rb",
+    "mod.ts",
+    "main.ts",
+    "index.ts",
+    "index.mts",
+    "index.tsx",
+    "index.js",
+    "index.mjs",
+    "index.cjs",
+    "index.cts",
+    "index.py",
+    "main.py",
+    "main.go",
+    "index.go",
+    "main.rb",
+    "index.rb",
 ];
 
 /// Files whose presence picks the runtime before the entry's extension does.
@@ -44,7 +57,10 @@ pub fn function_dir(root: &Path, name: &str) -> Result<Option<PathBuf>, String> 
         return Ok(None);
     };
     if !real_dir.starts_with(&real_root) {
-        return Err(format!("{} resolves outside the functions directory", dir.display()));
+        return Err(format!(
+            "{} resolves outside the functions directory",
+            dir.display()
+        ));
     }
     Ok(Some(std::path::absolute(&dir).unwrap_or(dir)))
 }
@@ -69,20 +85,25 @@ pub fn find_entry(dir: &Path, registry: &Registry) -> Option<PathBuf> {
 /// Markers in the directory, else the entry's extension; `bootstrap` (or any
 /// extension-less executable) runs as a binary.
 pub fn detect_runtime(dir: &Path, entry: &Path, registry: &Registry) -> Option<String> {
-    let ext = entry.extension().map(|e| format!(".{}", e.to_string_lossy()));
+    let ext = entry
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()));
     if ext.is_none() && is_executable(entry) {
         return Some("binary".into());
     }
     if let Some((_, rt)) = MARKERS.iter().find(|(file, _)| dir.join(file).is_file()) {
         return Some(rt.to_string());
     }
-    registry.by_extension(ext.as_deref()?).map(|d| d.name.clone())
+    registry
+        .by_extension(ext.as_deref()?)
+        .map(|d| d.name.clone())
 }
 
 #[cfg(unix)]
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(not(unix))]
@@ -100,7 +121,9 @@ mod tests {
         for ok in ["hello", "a", "A1", "my-fn", "my_fn", "9lives"] {
             assert!(is_valid_name(ok), "{ok}");
         }
-        for bad in ["", "..", ".", "-x", "_x", "a/b", "a\\b", "/abs", "a\0b", "a b", "héllo", "a.b"] {
+        for bad in [
+            "", "..", ".", "-x", "_x", "a/b", "a\\b", "/abs", "a\0b", "a b", "héllo", "a.b",
+        ] {
             assert!(!is_valid_name(bad), "{bad:?}");
         }
     }
@@ -157,7 +180,10 @@ mod tests {
         fs::set_permissions(&b, fs::Permissions::from_mode(0o755)).unwrap();
         touch(tmp.path(), &["go.mod"]);
         let entry = find_entry(tmp.path(), &reg).unwrap();
-        assert_eq!(detect_runtime(tmp.path(), &entry, &reg).as_deref(), Some("binary"));
+        assert_eq!(
+            detect_runtime(tmp.path(), &entry, &reg).as_deref(),
+            Some("binary")
+        );
     }
 
     #[test]
@@ -182,7 +208,11 @@ mod tests {
             let tmp = tempfile::tempdir().unwrap();
             touch(tmp.path(), files);
             let entry = find_entry(tmp.path(), &reg).unwrap();
-            assert_eq!(detect_runtime(tmp.path(), &entry, &reg).as_deref(), Some(*want), "{files:?}");
+            assert_eq!(
+                detect_runtime(tmp.path(), &entry, &reg).as_deref(),
+                Some(*want),
+                "{files:?}"
+            );
         }
     }
 

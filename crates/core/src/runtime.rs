@@ -14,9 +14,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::env::{apply, host_layer, InheritEnv};
+use crate::builder::{BuildReport, Builds};
+use crate::catalog::{Catalog, Diagnostic};
+use crate::env::{apply, host_layer, EnvMap, InheritEnv};
 use crate::executor::{execute, Finished, Job, LogSink};
-use crate::function::{resolve, FunctionDef};
+use crate::function::{load, FunctionDef, FunctionInfo};
 use crate::outcome::{Code, ErrorInfo, InvokeResult};
 use crate::protocol::{Context, Request};
 use crate::queue::{FifoSlots, Place};
@@ -87,6 +89,10 @@ pub struct Runtime {
     registry: Registry,
     tokens: Arc<TokenStore>,
     slots: Option<Arc<FifoSlots>>,
+    /// Per-function queues for a manifest's `concurrency`, with their limit.
+    function_slots: std::sync::Mutex<BTreeMap<String, (u32, Arc<FifoSlots>)>>,
+    catalog: std::sync::RwLock<Catalog>,
+    builds: Builds,
     closed: CancellationToken,
     in_flight: TaskTracker,
 }
@@ -96,17 +102,22 @@ impl Runtime {
         if options.functions_dir.as_os_str().is_empty() {
             return Err("functionsDir is required".into());
         }
-        options.functions_dir = std::path::absolute(&options.functions_dir).map_err(|e| format!("functionsDir: {e}"))?;
+        options.functions_dir = std::path::absolute(&options.functions_dir)
+            .map_err(|e| format!("functionsDir: {e}"))?;
         if options.timeout_ms == 0 {
             return Err("timeoutMs must be greater than 0".into());
         }
         let registry = Registry::new(&options.runtimes)?;
         let slots = (options.max_concurrency > 0).then(|| FifoSlots::new(options.max_concurrency));
+        let catalog = std::sync::RwLock::new(Catalog::scan(&options.functions_dir, &registry));
         Ok(Runtime {
             options,
             registry,
             tokens: Arc::new(TokenStore::default()),
             slots,
+            function_slots: Default::default(),
+            catalog,
+            builds: Builds::default(),
             closed: CancellationToken::new(),
             in_flight: TaskTracker::new(),
         })
@@ -132,11 +143,19 @@ impl Runtime {
     ) -> impl std::future::Future<Output = Result<InvokeResult, Closed>> + Send + 'static {
         let this = Arc::clone(self);
         let started = Instant::now();
-        let admitted = (!self.closed.is_cancelled()).then(|| (self.in_flight.token(), self.slots.as_ref().map(|s| s.join())));
+        let admitted = (!self.closed.is_cancelled()).then(|| {
+            (
+                self.in_flight.token(),
+                self.slots.as_ref().map(|s| s.join()),
+            )
+        });
         let (name, input) = (name.to_string(), input.to_string());
         async move {
             let (_in_flight, place) = admitted.ok_or(Closed)?;
-            let request_id = options.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let request_id = options
+                .request_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let finished = match parse_input(&input) {
                 Ok(input) => this.run(&name, &input, &options, &request_id, place).await,
                 Err(e) => Finished::failed(e),
@@ -145,22 +164,49 @@ impl Runtime {
         }
     }
 
-    async fn run(&self, name: &str, input: &RawValue, options: &InvokeOptions, request_id: &str, place: Option<Place>) -> Finished {
+    async fn run(
+        &self,
+        name: &str,
+        input: &RawValue,
+        options: &InvokeOptions,
+        request_id: &str,
+        place: Option<Place>,
+    ) -> Finished {
         let cancel = self.closed.child_token();
         let user_cancel = options.cancel.clone().unwrap_or_default();
         let cancelled = || cancel.is_cancelled() || user_cancel.is_cancelled();
         if cancelled() {
             return Finished::failed(cancelled_error());
         }
-        let function = match resolve(&self.options.functions_dir, name, &self.registry) {
+        let function = match load(&self.options.functions_dir, name, &self.registry) {
             Ok(f) => f,
-            Err(e) => return Finished::failed(e),
+            Err(e) => return Finished::failed(e.to_error()),
         };
-        let (program, args) = match self.command_for(&function) {
-            Ok(c) => c,
+        let runtime_vars = self
+            .registry
+            .get(&function.runtime)
+            .map(|d| d.host_env.clone())
+            .unwrap_or_default();
+        let mut env = host_layer(
+            &self.options.inherit_env,
+            &runtime_vars,
+            std::env::vars_os(),
+        );
+        apply(&mut env, &self.options.env);
+        apply(&mut env, &function.env);
+        let (program, args) = match self.command_for(&function, &env).await {
+            Ok((program, args, _build)) => (program, args),
             Err(e) => return Finished::failed(e),
         };
         // FIFO queue for maxConcurrency; an abort while queued spawns nothing.
+        let _function_slot = match function.concurrency() {
+            Some(limit) => tokio::select! {
+                slot = self.function_queue(&function.name, limit).join().slot() => Some(slot),
+                _ = cancel.cancelled() => return Finished::failed(cancelled_error()),
+                _ = user_cancel.cancelled() => return Finished::failed(cancelled_error()),
+            },
+            None => None,
+        };
         let _slot = match place {
             Some(place) => tokio::select! {
                 slot = place.slot() => Some(slot),
@@ -170,13 +216,23 @@ impl Runtime {
             None => None,
         };
 
-        let timeout = Duration::from_millis(options.timeout_ms.or(function.timeout_ms).unwrap_or(self.options.timeout_ms));
+        let timeout = Duration::from_millis(
+            options
+                .timeout_ms
+                .or(function.timeout_ms())
+                .unwrap_or(self.options.timeout_ms),
+        );
         let deadline = Instant::now() + timeout;
         let deadline_ms = epoch_ms() + timeout.as_millis() as u64;
         let ttl = Duration::from_millis(self.options.token_ttl_ms);
         let token = match self.tokens.issue(ttl) {
             Ok(t) => t,
-            Err(e) => return Finished::failed(ErrorInfo::new(Code::SpawnFailed, format!("no OS randomness for a token: {e}"))),
+            Err(e) => {
+                return Finished::failed(ErrorInfo::new(
+                    Code::SpawnFailed,
+                    format!("no OS randomness for a token: {e}"),
+                ))
+            }
         };
         let context_env: Map<String, Value> = function
             .env
@@ -197,10 +253,16 @@ impl Runtime {
                 deadline_ms,
             },
         };
-        let auth_json = options.auth.as_ref().map_or_else(|| "null".to_string(), Value::to_string);
+        let auth_json = options
+            .auth
+            .as_ref()
+            .map_or_else(|| "null".to_string(), Value::to_string);
         let alyx_vars = [
             ("ALYX_FUNCTION_NAME", function.name.clone()),
-            ("ALYX_FUNCTION_DIR", function.dir.to_string_lossy().into_owned()),
+            (
+                "ALYX_FUNCTION_DIR",
+                function.dir.to_string_lossy().into_owned(),
+            ),
             ("ALYX_REQUEST_ID", request_id.to_string()),
             ("ALYX_URL", self.options.alyx_url.clone()),
             ("ALYX_INTERNAL_TOKEN", token.as_str().to_string()),
@@ -208,10 +270,6 @@ impl Runtime {
             ("ALYX_AUTH", auth_json),
             ("PYTHONUNBUFFERED", "1".to_string()),
         ];
-        let runtime_vars = self.registry.get(&function.runtime).map(|d| d.host_env.clone()).unwrap_or_default();
-        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, std::env::vars_os());
-        apply(&mut env, &self.options.env);
-        apply(&mut env, &function.env);
         apply(&mut env, &options.env);
         for (k, v) in alyx_vars {
             env.insert(k.into(), v.into());
@@ -234,24 +292,130 @@ impl Runtime {
         execute(job).await
     }
 
-    /// The absolute program and its arguments for a function.
-    fn command_for(&self, function: &FunctionDef) -> Result<(PathBuf, Vec<OsString>), ErrorInfo> {
-        let def = self.registry.get(&function.runtime).ok_or_else(|| {
-            ErrorInfo::new(Code::RuntimeNotFound, format!("unknown runtime \"{}\" for function \"{}\"", function.runtime, function.name))
-        })?;
-        let entry = function.entry.clone().into_os_string();
-        match def.launch {
-            Launch::Binary => Ok((function.entry.clone(), Vec::new())),
-            Launch::Interpreter | Launch::GoBuild => {
-                let resolved = self.registry.resolve(def).map_err(|m| ErrorInfo::new(Code::RuntimeNotFound, m))?;
-                let mut args: Vec<OsString> = resolved.args.into_iter().map(OsString::from).collect();
-                if def.launch == Launch::GoBuild {
-                    args.insert(0, "run".into());
-                }
-                args.push(entry);
-                Ok((resolved.program, args))
-            }
+    fn function_queue(&self, name: &str, limit: u32) -> Arc<FifoSlots> {
+        let mut queues = self.function_slots.lock().unwrap();
+        let entry = queues
+            .entry(name.to_string())
+            .or_insert_with(|| (limit, FifoSlots::new(limit as usize)));
+        if entry.0 != limit {
+            *entry = (limit, FifoSlots::new(limit as usize));
         }
+        Arc::clone(&entry.1)
+    }
+
+    /// The absolute program and its arguments for a function, after any
+    /// build step or Go compile it needs (reported when one ran).
+    async fn command_for(
+        &self,
+        function: &FunctionDef,
+        env: &EnvMap,
+    ) -> Result<(PathBuf, Vec<OsString>, Option<BuildReport>), ErrorInfo> {
+        let def = self.registry.get(&function.runtime).ok_or_else(|| {
+            ErrorInfo::new(
+                Code::RuntimeNotFound,
+                format!(
+                    "unknown runtime \"{}\" for function \"{}\"",
+                    function.runtime, function.name
+                ),
+            )
+        })?;
+        let build_env: Vec<(OsString, OsString)> =
+            env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let grace = Duration::from_millis(self.options.kill_grace_ms);
+        let resolved = match def.launch {
+            Launch::Binary => None,
+            _ => Some(
+                self.registry
+                    .resolve(def)
+                    .map_err(|m| ErrorInfo::new(Code::RuntimeNotFound, m))?,
+            ),
+        };
+        let built = self
+            .builds
+            .ensure_built(function, &build_env, grace)
+            .await?;
+        let entry = function.entry.clone().into_os_string();
+        match (def.launch, resolved) {
+            (Launch::GoBuild, Some(go)) if function.build().is_none() => {
+                let (binary, report) = self
+                    .builds
+                    .go_binary(function, &go.program, &build_env, grace)
+                    .await?;
+                Ok((binary, Vec::new(), report))
+            }
+            (Launch::Interpreter | Launch::GoBuild, Some(resolved)) => {
+                let mut args: Vec<OsString> =
+                    resolved.args.into_iter().map(OsString::from).collect();
+                args.push(entry);
+                Ok((resolved.program, args, built))
+            }
+            _ => Ok((function.entry.clone(), Vec::new(), built)),
+        }
+    }
+
+    /// Valid functions from the last scan, sorted by name.
+    pub fn list(&self) -> Vec<FunctionInfo> {
+        let catalog = self.catalog.read().unwrap();
+        catalog
+            .functions
+            .values()
+            .map(|f| f.info(self.options.timeout_ms))
+            .collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<FunctionInfo> {
+        self.catalog
+            .read()
+            .unwrap()
+            .functions
+            .get(name)
+            .map(|f| f.info(self.options.timeout_ms))
+    }
+
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.catalog.read().unwrap().diagnostics.clone()
+    }
+
+    /// Rescans the functions directory.
+    pub fn reload(&self) -> Vec<FunctionInfo> {
+        let fresh = Catalog::scan(&self.options.functions_dir, &self.registry);
+        *self.catalog.write().unwrap() = fresh;
+        self.list()
+    }
+
+    /// Re-reads one function into the catalog (the watcher's unit of work).
+    /// `None`: the directory is gone; `Some(Err)`: it is in `diagnostics()`.
+    pub fn refresh(&self, name: &str) -> Option<Result<(), String>> {
+        self.catalog
+            .write()
+            .unwrap()
+            .refresh(&self.options.functions_dir, name, &self.registry)
+    }
+
+    /// Runs a function's build step (or Go compile) now if it is stale.
+    pub async fn build(&self, name: &str) -> Result<Option<BuildReport>, ErrorInfo> {
+        let function =
+            load(&self.options.functions_dir, name, &self.registry).map_err(|e| e.to_error())?;
+        let runtime_vars = self
+            .registry
+            .get(&function.runtime)
+            .map(|d| d.host_env.clone())
+            .unwrap_or_default();
+        let mut env = host_layer(
+            &self.options.inherit_env,
+            &runtime_vars,
+            std::env::vars_os(),
+        );
+        apply(&mut env, &self.options.env);
+        apply(&mut env, &function.env);
+        self.command_for(&function, &env)
+            .await
+            .map(|(_, _, report)| report)
+    }
+
+    /// Every runtime with availability, path and version.
+    pub async fn runtimes(&self) -> Vec<crate::runtime_info::RuntimeInfo> {
+        crate::runtime_info::describe_all(&self.registry).await
     }
 
     pub fn verify_token(&self, token: &str) -> bool {
@@ -276,7 +440,11 @@ fn cancelled_error() -> ErrorInfo {
 }
 
 fn parse_input(input: &str) -> Result<Box<RawValue>, ErrorInfo> {
-    let text = if input.trim().is_empty() { "null" } else { input };
+    let text = if input.trim().is_empty() {
+        "null"
+    } else {
+        input
+    };
     RawValue::from_string(text.to_string())
         .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))
 }
@@ -295,5 +463,8 @@ fn either(a: CancellationToken, b: CancellationToken) -> CancellationToken {
 }
 
 fn epoch_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

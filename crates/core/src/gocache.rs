@@ -1,0 +1,133 @@
+//! The Go build cache: a function's binary lives at
+//! `<dir>/.alyx/go/<key>`, where the key hashes every `*.go`, `go.mod` and
+//! `go.sum` (path and contents) plus the Go version. Written atomically
+//! (build to a temp name, rename), so a reader never sees half a binary.
+
+use std::ffi::OsString;
+use std::hash::{Hash, Hasher};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::builder::{run_command, BuildReport, CACHE_DIR, IGNORED_DIRS};
+use crate::function::FunctionDef;
+use crate::outcome::{Code, ErrorInfo};
+
+/// Hex key of the sources and Go version. std's SipHash is enough for a
+/// cache key (a different Rust release at worst forces one rebuild).
+pub fn source_key(dir: &Path, go_version: &str) -> io::Result<String> {
+    let mut files = Vec::new();
+    collect_sources(dir, dir, &mut files)?;
+    files.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    go_version.hash(&mut h);
+    for rel in files {
+        rel.hash(&mut h);
+        std::fs::read(dir.join(&rel))?.hash(&mut h);
+    }
+    Ok(format!("{:016x}", h.finish()))
+}
+
+fn collect_sources(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            if !IGNORED_DIRS.iter().any(|d| name == *d) {
+                collect_sources(root, &path, out)?;
+            }
+        } else if name == "go.mod"
+            || name == "go.sum"
+            || path.extension().is_some_and(|e| e == "go")
+        {
+            out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+pub fn binary_path(dir: &Path, key: &str) -> PathBuf {
+    dir.join(CACHE_DIR).join("go").join(key)
+}
+
+/// `go build` into the cache; older binaries of this function are removed.
+pub async fn compile(
+    def: &FunctionDef,
+    go: &Path,
+    binary: &Path,
+    env: &[(OsString, OsString)],
+    grace: Duration,
+) -> Result<BuildReport, ErrorInfo> {
+    let cache = binary.parent().expect("binary_path has a parent");
+    std::fs::create_dir_all(cache).map_err(|e| {
+        ErrorInfo::new(
+            Code::BuildFailed,
+            format!("cannot create {}: {e}", cache.display()),
+        )
+    })?;
+    let tmp = cache.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+    let mut args = vec![
+        "build".to_string(),
+        "-o".to_string(),
+        tmp.to_string_lossy().into_owned(),
+    ];
+    if def.dir.join("go.mod").is_file() {
+        args.push(".".into());
+    } else {
+        // No module: name the package's files (`go build .` needs a go.mod).
+        let mut files: Vec<String> = std::fs::read_dir(&def.dir)
+            .map_err(|e| ErrorInfo::new(Code::BuildFailed, e.to_string()))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".go") && !n.ends_with("_test.go"))
+            .collect();
+        files.sort();
+        args.extend(files);
+    }
+    let report = run_command(&def.dir, &go.to_string_lossy(), &args, env, grace).await;
+    if !report.success {
+        let _ = std::fs::remove_file(&tmp);
+        return Ok(report);
+    }
+    std::fs::rename(&tmp, binary).map_err(|e| {
+        ErrorInfo::new(
+            Code::BuildFailed,
+            format!("cannot store the Go binary: {e}"),
+        )
+    })?;
+    for old in std::fs::read_dir(cache).into_iter().flatten().flatten() {
+        if old.path() != binary {
+            let _ = std::fs::remove_file(old.path());
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_changes_with_sources_and_version_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("main.go"), "package main").unwrap();
+        std::fs::write(d.join("README.md"), "x").unwrap();
+        let k1 = source_key(d, "go1.26").unwrap();
+        assert_eq!(k1, source_key(d, "go1.26").unwrap());
+        assert_ne!(k1, source_key(d, "go1.27").unwrap());
+        std::fs::write(d.join("README.md"), "changed").unwrap();
+        std::fs::create_dir_all(d.join(".alyx/go")).unwrap();
+        std::fs::write(d.join(".alyx/go/x.go"), "ignored").unwrap();
+        assert_eq!(
+            k1,
+            source_key(d, "go1.26").unwrap(),
+            "non-Go files and .alyx do not count"
+        );
+        std::fs::write(d.join("main.go"), "package main // edit").unwrap();
+        assert_ne!(k1, source_key(d, "go1.26").unwrap());
+        std::fs::write(d.join("go.mod"), "module x").unwrap();
+        assert_ne!(source_key(d, "go1.26").unwrap(), k1);
+    }
+}
