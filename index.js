@@ -205,6 +205,32 @@ class FunctionRuntime {
     }
   }
 
+  /** Valid functions from the last scan (constructor, reload(), watch), sorted by name. */
+  list() {
+    return JSON.parse(this.#native.list())
+  }
+
+  /** The function named `name` from the last scan, or null. */
+  get(name) {
+    check(typeof name === 'string', `function name must be a string, got ${typeof name}`)
+    return JSON.parse(this.#native.get(name))
+  }
+
+  /** Directories skipped by the last scan, and why. */
+  diagnostics() {
+    return JSON.parse(this.#native.diagnostics())
+  }
+
+  /** Rescans functionsDir; returns the new list(). */
+  reload() {
+    return JSON.parse(this.#native.reload())
+  }
+
+  /** Every runtime with availability, absolute path, version and install hint. */
+  async runtimes() {
+    return JSON.parse(await this.#native.runtimes())
+  }
+
   verifyToken(token) {
     return typeof token === 'string' && this.#native.verifyToken(token)
   }
@@ -219,4 +245,25 @@ class FunctionRuntime {
   }
 }
 
-module.exports = { FunctionRuntime, CODES }
+/** Parses and validates manifest.yaml text; throws an Error naming the field. */
+function parseManifest(yamlText) {
+  check(typeof yamlText === 'string', 'parseManifest expects the YAML text as a string')
+  return JSON.parse(nativeCall(() => native.parseManifestJson(yamlText)))
+}
+
+/** Reads, parses and validates a manifest file; throws an Error naming file and field. */
+function loadManifest(path) {
+  check(typeof path === 'string', 'loadManifest expects a path string')
+  return JSON.parse(nativeCall(() => native.loadManifestJson(path)))
+}
+
+// napi errors carry a `code` of the napi status; users get a plain Error.
+function nativeCall(fn) {
+  try {
+    return fn()
+  } catch (e) {
+    throw new Error(e.message)
+  }
+}
+
+module.exports = { FunctionRuntime, parseManifest, loadManifest, CODES }

@@ -28,10 +28,13 @@ impl NativeRuntime {
     /// `optionsJson`: `RuntimeOptions` as JSON.
     #[napi(constructor)]
     pub fn new(options_json: String) -> Result<Self> {
-        let options: RuntimeOptions =
-            serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
+        let options: RuntimeOptions = serde_json::from_str(&options_json)
+            .map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
         let inner = Runtime::new(options).map_err(type_error)?;
-        Ok(NativeRuntime { inner: Arc::new(inner), cancels: Arc::default() })
+        Ok(NativeRuntime {
+            inner: Arc::new(inner),
+            cancels: Arc::default(),
+        })
     }
 
     /// Resolves with the `InvokeResult` as JSON text; rejects only when closed.
@@ -48,10 +51,13 @@ impl NativeRuntime {
         cancel_id: u32,
         on_log: Option<ThreadsafeFunction<String, (), String, Status, false>>,
     ) -> Result<PromiseRaw<'env, String>> {
-        let mut options: InvokeOptions =
-            serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid invoke options: {e}")))?;
+        let mut options: InvokeOptions = serde_json::from_str(&options_json)
+            .map_err(|e| type_error(format!("invalid invoke options: {e}")))?;
         let cancel = CancellationToken::new();
-        self.cancels.lock().unwrap().insert(cancel_id, cancel.clone());
+        self.cancels
+            .lock()
+            .unwrap()
+            .insert(cancel_id, cancel.clone());
         options.cancel = Some(cancel);
         if let Some(tsfn) = on_log {
             options.on_log = Some(Arc::new(move |entry| {
@@ -64,7 +70,9 @@ impl NativeRuntime {
         env.spawn_future(async move {
             let result = pending.await;
             cancels.lock().unwrap().remove(&cancel_id);
-            result.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+            result
+                .map(|r| r.to_json())
+                .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
         })
     }
 
@@ -74,6 +82,36 @@ impl NativeRuntime {
         if let Some(token) = self.cancels.lock().unwrap().get(&cancel_id) {
             token.cancel();
         }
+    }
+
+    /// `FunctionInfo[]` as JSON, sorted by name.
+    #[napi]
+    pub fn list(&self) -> String {
+        to_json(&self.inner.list())
+    }
+
+    /// `FunctionInfo` or `null`, as JSON.
+    #[napi]
+    pub fn get(&self, name: String) -> String {
+        to_json(&self.inner.get(&name))
+    }
+
+    /// `Diagnostic[]` as JSON.
+    #[napi]
+    pub fn diagnostics(&self) -> String {
+        to_json(&self.inner.diagnostics())
+    }
+
+    /// Rescans; `FunctionInfo[]` as JSON.
+    #[napi]
+    pub fn reload(&self) -> String {
+        to_json(&self.inner.reload())
+    }
+
+    /// `RuntimeInfo[]` as JSON.
+    #[napi]
+    pub async fn runtimes(&self) -> String {
+        to_json(&self.inner.runtimes().await)
     }
 
     #[napi]
@@ -92,6 +130,27 @@ impl NativeRuntime {
         self.inner.close().await;
         Ok(())
     }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("core types always serialise")
+}
+
+/// Parses and validates manifest text; the manifest as JSON (YAML names).
+#[napi]
+pub fn parse_manifest_json(yaml_text: String) -> Result<String> {
+    alyx_core::manifest::parse_manifest(&yaml_text)
+        .map(|m| to_json(&m))
+        .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+}
+
+/// Reads, parses and validates a manifest file; the manifest as JSON.
+#[napi]
+pub fn load_manifest_json(path: String) -> Result<String> {
+    let path = std::path::Path::new(&path);
+    alyx_core::manifest::load_manifest(path)
+        .map(|m| to_json(&m))
+        .map_err(|e| Error::new(Status::InvalidArg, e.in_file(path)))
 }
 
 /// SIGKILLs the process group of every running function in this process;
