@@ -133,10 +133,38 @@ function newRequestId() {
   return globalThis.crypto.randomUUID()
 }
 
+// Watchers stay strongly referenced until closed: Bun collects a native
+// handle nobody references, silently stopping the watch.
+const liveWatchers = new Set()
+
+class Watcher {
+  #native
+  #closing = null
+  #onClose
+
+  constructor(nativeWatcher, onClose) {
+    this.#native = nativeWatcher
+    this.#onClose = onClose
+    liveWatchers.add(this)
+  }
+
+  /** Stops watching; resolves once no further event can arrive. Idempotent. */
+  close() {
+    if (!this.#closing) {
+      this.#closing = this.#native.close().finally(() => {
+        liveWatchers.delete(this)
+        this.#onClose(this)
+      })
+    }
+    return this.#closing
+  }
+}
+
 class FunctionRuntime {
   #native
   #closed = false
   #closing = null
+  #watchers = new Set()
 
   /** @param {import('./index').RuntimeOptions} options */
   constructor(options) {
@@ -231,6 +259,36 @@ class FunctionRuntime {
     return JSON.parse(await this.#native.runtimes())
   }
 
+  /**
+   * Watches functionsDir recursively and keeps list() current; `callback`
+   * gets added/changed/removed/build/error events. Throws if functionsDir
+   * does not exist.
+   */
+  watch(callback, options = {}) {
+    if (this.#closed) throw new Error('FunctionRuntime is closed')
+    check(typeof callback === 'function', 'watch callback must be a function')
+    check(options === undefined || options === null || isPlainObject(options), 'watch options must be an object')
+    const debounceMs = options?.debounceMs ?? 100
+    checkMs(debounceMs, 'debounceMs', { allowZero: true })
+    const deliver = (text) => {
+      try {
+        callback(JSON.parse(text))
+      } catch (e) {
+        // A throwing callback must not stop the watcher.
+        process.emitWarning(`watch callback threw: ${e?.stack ?? e}`, 'AlyxRuntimeWarning')
+      }
+    }
+    let nativeWatcher
+    try {
+      nativeWatcher = this.#native.watch(debounceMs, deliver)
+    } catch (e) {
+      throw new Error(e.message)
+    }
+    const watcher = new Watcher(nativeWatcher, (w) => this.#watchers.delete(w))
+    this.#watchers.add(watcher)
+    return watcher
+  }
+
   verifyToken(token) {
     return typeof token === 'string' && this.#native.verifyToken(token)
   }
@@ -239,7 +297,10 @@ class FunctionRuntime {
   close() {
     if (!this.#closing) {
       this.#closed = true
-      this.#closing = this.#native.close().finally(() => removeExitHooks(false))
+      const watchers = [...this.#watchers].map((w) => w.close())
+      this.#closing = Promise.all(watchers)
+        .then(() => this.#native.close())
+        .finally(() => removeExitHooks(false))
     }
     return this.#closing
   }
@@ -266,4 +327,4 @@ function nativeCall(fn) {
   }
 }
 
-module.exports = { FunctionRuntime, parseManifest, loadManifest, CODES }
+module.exports = { FunctionRuntime, Watcher, parseManifest, loadManifest, CODES }

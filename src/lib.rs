@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use alyx_core::watch::{EventSink, Watcher};
 use alyx_core::{InvokeOptions, Runtime, RuntimeOptions};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -28,13 +29,10 @@ impl NativeRuntime {
     /// `optionsJson`: `RuntimeOptions` as JSON.
     #[napi(constructor)]
     pub fn new(options_json: String) -> Result<Self> {
-        let options: RuntimeOptions = serde_json::from_str(&options_json)
-            .map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
+        let options: RuntimeOptions =
+            serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
         let inner = Runtime::new(options).map_err(type_error)?;
-        Ok(NativeRuntime {
-            inner: Arc::new(inner),
-            cancels: Arc::default(),
-        })
+        Ok(NativeRuntime { inner: Arc::new(inner), cancels: Arc::default() })
     }
 
     /// Resolves with the `InvokeResult` as JSON text; rejects only when closed.
@@ -51,13 +49,10 @@ impl NativeRuntime {
         cancel_id: u32,
         on_log: Option<ThreadsafeFunction<String, (), String, Status, false>>,
     ) -> Result<PromiseRaw<'env, String>> {
-        let mut options: InvokeOptions = serde_json::from_str(&options_json)
-            .map_err(|e| type_error(format!("invalid invoke options: {e}")))?;
+        let mut options: InvokeOptions =
+            serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid invoke options: {e}")))?;
         let cancel = CancellationToken::new();
-        self.cancels
-            .lock()
-            .unwrap()
-            .insert(cancel_id, cancel.clone());
+        self.cancels.lock().unwrap().insert(cancel_id, cancel.clone());
         options.cancel = Some(cancel);
         if let Some(tsfn) = on_log {
             options.on_log = Some(Arc::new(move |entry| {
@@ -70,9 +65,7 @@ impl NativeRuntime {
         env.spawn_future(async move {
             let result = pending.await;
             cancels.lock().unwrap().remove(&cancel_id);
-            result
-                .map(|r| r.to_json())
-                .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+            result.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
         })
     }
 
@@ -114,6 +107,22 @@ impl NativeRuntime {
         to_json(&self.inner.runtimes().await)
     }
 
+    /// Watches functionsDir; `callback` receives each `WatchEvent` as JSON.
+    /// Throws when the directory does not exist.
+    #[napi]
+    pub fn watch(
+        &self,
+        debounce_ms: u32,
+        callback: ThreadsafeFunction<String, (), String, Status, false>,
+    ) -> Result<NativeWatcher> {
+        let sink: EventSink = Arc::new(move |event| {
+            callback.call(to_json(&event), ThreadsafeFunctionCallMode::NonBlocking);
+        });
+        let debounce = std::time::Duration::from_millis(debounce_ms.into());
+        let watcher = within_runtime_if_available(|| self.inner.watch(debounce, sink)).map_err(Error::from_reason)?;
+        Ok(NativeWatcher { inner: Arc::new(tokio::sync::Mutex::new(Some(watcher))) })
+    }
+
     #[napi]
     pub fn verify_token(&self, token: String) -> bool {
         self.inner.verify_token(&token)
@@ -128,6 +137,24 @@ impl NativeRuntime {
     #[napi]
     pub async fn close(&self) -> Result<()> {
         self.inner.close().await;
+        Ok(())
+    }
+}
+
+/// A running watcher; `close()` frees its OS watches and its callback.
+#[napi]
+pub struct NativeWatcher {
+    inner: Arc<tokio::sync::Mutex<Option<Watcher>>>,
+}
+
+#[napi]
+impl NativeWatcher {
+    /// Resolves once no further event can be delivered.
+    #[napi]
+    pub async fn close(&self) -> Result<()> {
+        if let Some(mut watcher) = self.inner.lock().await.take() {
+            watcher.close().await;
+        }
         Ok(())
     }
 }

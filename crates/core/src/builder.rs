@@ -40,13 +40,7 @@ pub struct Builds {
 
 impl Builds {
     fn lock_for(&self, dir: &Path) -> Arc<tokio::sync::Mutex<()>> {
-        Arc::clone(
-            self.locks
-                .lock()
-                .unwrap()
-                .entry(dir.to_path_buf())
-                .or_default(),
-        )
+        Arc::clone(self.locks.lock().unwrap().entry(dir.to_path_buf()).or_default())
     }
 
     /// Runs the manifest build when `output` is missing or older than a
@@ -68,18 +62,12 @@ impl Builds {
         let report = run_build(&def.dir, build, env, grace).await;
         if report.success && !def.entry.is_file() {
             return Err(build_failed(
-                format!(
-                    "build succeeded but its output {} does not exist",
-                    def.entry.display()
-                ),
+                format!("build succeeded but its output {} does not exist", def.entry.display()),
                 &report,
             ));
         }
         if !report.success {
-            return Err(build_failed(
-                format!("build of \"{}\" failed", def.name),
-                &report,
-            ));
+            return Err(build_failed(format!("build of \"{}\" failed", def.name), &report));
         }
         Ok(Some(report))
     }
@@ -94,9 +82,8 @@ impl Builds {
         grace: Duration,
     ) -> Result<(PathBuf, Option<BuildReport>), ErrorInfo> {
         let version = go_version(go, &def.dir, env).await;
-        let key = crate::gocache::source_key(&def.dir, &version).map_err(|e| {
-            ErrorInfo::new(Code::BuildFailed, format!("cannot read Go sources: {e}"))
-        })?;
+        let key = crate::gocache::source_key(&def.dir, &version)
+            .map_err(|e| ErrorInfo::new(Code::BuildFailed, format!("cannot read Go sources: {e}")))?;
         let binary = crate::gocache::binary_path(&def.dir, &key);
         if binary.is_file() {
             return Ok((binary, None));
@@ -108,10 +95,7 @@ impl Builds {
         }
         let report = crate::gocache::compile(def, go, &binary, env, grace).await?;
         if !report.success {
-            return Err(build_failed(
-                format!("go build of \"{}\" failed", def.name),
-                &report,
-            ));
+            return Err(build_failed(format!("go build of \"{}\" failed", def.name), &report));
         }
         Ok((binary, Some(report)))
     }
@@ -139,26 +123,14 @@ pub async fn run_command(
         duration_ms: started.elapsed().as_millis() as u64,
         output,
     };
-    let path = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var_os("PATH"));
-    let Some(program_path) = find_program(program, path)
-        .or_else(|| find_program(&dir.join(program).to_string_lossy(), None))
+    let path = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone()).or_else(|| std::env::var_os("PATH"));
+    let Some(program_path) =
+        find_program(program, path).or_else(|| find_program(&dir.join(program).to_string_lossy(), None))
     else {
-        return finish(
-            false,
-            format!("build command `{program}` was not found on PATH"),
-        );
+        return finish(false, format!("build command `{program}` was not found on PATH"));
     };
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-    let spec = Spec {
-        program: &program_path,
-        args: &args,
-        cwd: dir,
-        env,
-    };
+    let spec = Spec { program: &program_path, args: &args, cwd: dir, env };
     match oneshot::run(&spec, BUILD_TIMEOUT, grace).await {
         Ok(done) => {
             let success = done.success();
@@ -170,52 +142,28 @@ pub async fn run_command(
 
 fn describe(done: Completed) -> String {
     if done.timed_out {
-        format!(
-            "{}\n[alyx] build timed out after {} s and was killed",
-            done.output,
-            BUILD_TIMEOUT.as_secs()
-        )
+        format!("{}\n[alyx] build timed out after {} s and was killed", done.output, BUILD_TIMEOUT.as_secs())
     } else {
         done.output
     }
 }
 
-async fn run_build(
-    dir: &Path,
-    build: &BuildConfig,
-    env: &[(OsString, OsString)],
-    grace: Duration,
-) -> BuildReport {
+async fn run_build(dir: &Path, build: &BuildConfig, env: &[(OsString, OsString)], grace: Duration) -> BuildReport {
     run_command(dir, &build.command, &build.args, env, grace).await
 }
 
 async fn go_version(go: &Path, dir: &Path, env: &[(OsString, OsString)]) -> String {
     static VERSIONS: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
-    if let Some(v) = VERSIONS
-        .lock()
-        .unwrap()
-        .get_or_insert_with(HashMap::new)
-        .get(go)
-    {
+    if let Some(v) = VERSIONS.lock().unwrap().get_or_insert_with(HashMap::new).get(go) {
         return v.clone();
     }
     let args = [OsString::from("env"), OsString::from("GOVERSION")];
-    let spec = Spec {
-        program: go,
-        args: &args,
-        cwd: dir,
-        env,
+    let spec = Spec { program: go, args: &args, cwd: dir, env };
+    let version = match oneshot::run(&spec, Duration::from_secs(30), Duration::from_millis(100)).await {
+        Ok(done) if done.success() => done.output.trim().to_string(),
+        _ => "unknown".to_string(),
     };
-    let version =
-        match oneshot::run(&spec, Duration::from_secs(30), Duration::from_millis(100)).await {
-            Ok(done) if done.success() => done.output.trim().to_string(),
-            _ => "unknown".to_string(),
-        };
-    VERSIONS
-        .lock()
-        .unwrap()
-        .get_or_insert_with(HashMap::new)
-        .insert(go.to_path_buf(), version.clone());
+    VERSIONS.lock().unwrap().get_or_insert_with(HashMap::new).insert(go.to_path_buf(), version.clone());
     version
 }
 
@@ -254,12 +202,7 @@ pub fn is_source(rel: &Path, output_rel: &Path, matcher: Option<&globset::GlobSe
     }
 }
 
-fn newest_source(
-    root: &Path,
-    dir: &Path,
-    output: &Path,
-    matcher: Option<&globset::GlobSet>,
-) -> Option<SystemTime> {
+fn newest_source(root: &Path, dir: &Path, output: &Path, matcher: Option<&globset::GlobSet>) -> Option<SystemTime> {
     let output_rel = output.strip_prefix(root).unwrap_or(output);
     let mut newest = None;
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
@@ -297,12 +240,7 @@ mod tests {
 
     fn set_mtime(path: &Path, secs_ago: u64) {
         let t = SystemTime::now() - Duration::from_secs(secs_ago);
-        fs::File::options()
-            .write(true)
-            .open(path)
-            .unwrap()
-            .set_modified(t)
-            .unwrap();
+        fs::File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
     }
 
     #[test]
@@ -319,18 +257,12 @@ mod tests {
         assert!(!is_stale(d, &build("dist/out.js", &[])));
         set_mtime(&d.join("dist/out.js"), 200);
         assert!(is_stale(d, &build("dist/out.js", &[])), "a source is newer");
-        assert!(
-            !is_stale(d, &build("dist/out.js", &["*.go"])),
-            "no watched source is newer"
-        );
+        assert!(!is_stale(d, &build("dist/out.js", &["*.go"])), "no watched source is newer");
         assert!(is_stale(d, &build("dist/out.js", &["*.ts"])));
         fs::create_dir(d.join(".alyx")).unwrap();
         fs::write(d.join(".alyx/junk"), "").unwrap();
         set_mtime(&d.join("src.ts"), 300);
         set_mtime(&d.join("notes.md"), 300);
-        assert!(
-            !is_stale(d, &build("dist/out.js", &[])),
-            ".alyx is never a source"
-        );
+        assert!(!is_stale(d, &build("dist/out.js", &[])), ".alyx is never a source");
     }
 }

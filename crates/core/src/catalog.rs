@@ -54,19 +54,12 @@ impl Catalog {
     }
 
     /// Re-reads one function; returns what it is now (None: gone).
-    pub fn refresh(
-        &mut self,
-        root: &Path,
-        name: &str,
-        registry: &Registry,
-    ) -> Option<Result<(), String>> {
+    pub fn refresh(&mut self, root: &Path, name: &str, registry: &Registry) -> Option<Result<(), LoadError>> {
         self.functions.remove(name);
         self.diagnostics.retain(|d| d.name != name);
         let path = root.join(name);
         let outcome = if !is_valid_name(name) {
-            Err(LoadError::InvalidName(format!(
-                "directory name {name:?} is not a valid function name"
-            )))
+            Err(LoadError::InvalidName(format!("directory name {name:?} is not a valid function name")))
         } else {
             match function_dir(root, name) {
                 Ok(Some(dir)) => load_dir(name, dir, registry),
@@ -80,14 +73,9 @@ impl Catalog {
                 Some(Ok(()))
             }
             Err(e) => {
-                let message = e.message().to_string();
-                self.diagnostics.push(Diagnostic {
-                    name: name.to_string(),
-                    path,
-                    message: message.clone(),
-                });
+                self.diagnostics.push(Diagnostic { name: name.to_string(), path, message: e.message().to_string() });
                 self.diagnostics.sort_by(|a, b| a.name.cmp(&b.name));
-                Some(Err(message))
+                Some(Err(e))
             }
         }
     }
@@ -125,42 +113,21 @@ mod tests {
         assert_eq!(c.functions.keys().collect::<Vec<_>>(), ["hello", "py"]);
         assert_eq!(c.functions["hello"].runtime, "deno");
         assert_eq!(c.functions["py"].runtime, "python");
-        let diag: Vec<(&str, &str)> = c
-            .diagnostics
-            .iter()
-            .map(|d| (d.name.as_str(), d.message.as_str()))
-            .collect();
+        let diag: Vec<(&str, &str)> = c.diagnostics.iter().map(|d| (d.name.as_str(), d.message.as_str())).collect();
         assert_eq!(diag.len(), 4, "{diag:?}");
-        assert!(
-            diag[0].0 == "broken" && diag[0].1.contains("timeout: invalid duration \"abc\""),
-            "{diag:?}"
-        );
-        assert!(
-            diag[0].1.contains("broken/manifest.yaml"),
-            "the message names the file: {diag:?}"
-        );
-        assert!(
-            diag[1].0 == "cobol" && diag[1].1.contains("unknown runtime \"cobol\""),
-            "{diag:?}"
-        );
-        assert!(
-            diag[2].0 == "empty" && diag[2].1.contains("no entry file"),
-            "{diag:?}"
-        );
+        assert!(diag[0].0 == "broken" && diag[0].1.contains("timeout: invalid duration \"abc\""), "{diag:?}");
+        assert!(diag[0].1.contains("broken/manifest.yaml"), "the message names the file: {diag:?}");
+        assert!(diag[1].0 == "cobol" && diag[1].1.contains("unknown runtime \"cobol\""), "{diag:?}");
+        assert!(diag[2].0 == "empty" && diag[2].1.contains("no entry file"), "{diag:?}");
         assert!(diag[3].0 == "not a name", "{diag:?}");
     }
 
     #[test]
     fn missing_root_is_empty_with_a_diagnostic() {
-        let c = Catalog::scan(
-            Path::new("/definitely/not/here"),
-            &Registry::with_defaults(),
-        );
+        let c = Catalog::scan(Path::new("/definitely/not/here"), &Registry::with_defaults());
         assert!(c.functions.is_empty());
         assert_eq!(c.diagnostics.len(), 1);
-        assert!(c.diagnostics[0]
-            .message
-            .contains("cannot read functions directory"));
+        assert!(c.diagnostics[0].message.contains("cannot read functions directory"));
     }
 
     #[test]
@@ -171,12 +138,12 @@ mod tests {
         write(root, "m/src/app.js", "");
         write(root, "m/manifest.yaml", "name: m\nentrypoint: src/app.js\ntimeout: 5s\nmemory: 128mb\nconcurrency: 2\nenv:\n  A: ${ALYX_CATALOG_TEST_VAR}\n");
         write(root, "b/src.ts", "");
-        write(root, "b/manifest.yaml", "name: b\nruntime: node\nbuild:\n  command: sh\n  args: [build.sh]\n  output: dist/index.js\n");
         write(
             root,
-            "missing/manifest.yaml",
-            "name: missing\nentry: nope.js\n",
+            "b/manifest.yaml",
+            "name: b\nruntime: node\nbuild:\n  command: sh\n  args: [build.sh]\n  output: dist/index.js\n",
         );
+        write(root, "missing/manifest.yaml", "name: missing\nentry: nope.js\n");
         let c = Catalog::scan(root, &Registry::with_defaults());
         let m = &c.functions["m"];
         assert_eq!(m.entry, root.join("m/src/app.js"));
@@ -188,16 +155,8 @@ mod tests {
         assert_eq!(info.env["A"], "expanded");
         assert!(info.has_manifest);
         let b = &c.functions["b"];
-        assert_eq!(
-            b.entry,
-            root.join("b/dist/index.js"),
-            "listed with the output path even before the first build"
-        );
+        assert_eq!(b.entry, root.join("b/dist/index.js"), "listed with the output path even before the first build");
         assert_eq!(c.diagnostics.len(), 1);
-        assert!(
-            c.diagnostics[0].message.contains("entry"),
-            "{:?}",
-            c.diagnostics
-        );
+        assert!(c.diagnostics[0].message.contains("entry"), "{:?}", c.diagnostics);
     }
 }

@@ -57,10 +57,7 @@ pub fn function_dir(root: &Path, name: &str) -> Result<Option<PathBuf>, String> 
         return Ok(None);
     };
     if !real_dir.starts_with(&real_root) {
-        return Err(format!(
-            "{} resolves outside the functions directory",
-            dir.display()
-        ));
+        return Err(format!("{} resolves outside the functions directory", dir.display()));
     }
     Ok(Some(std::path::absolute(&dir).unwrap_or(dir)))
 }
@@ -85,25 +82,20 @@ pub fn find_entry(dir: &Path, registry: &Registry) -> Option<PathBuf> {
 /// Markers in the directory, else the entry's extension; `bootstrap` (or any
 /// extension-less executable) runs as a binary.
 pub fn detect_runtime(dir: &Path, entry: &Path, registry: &Registry) -> Option<String> {
-    let ext = entry
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()));
+    let ext = entry.extension().map(|e| format!(".{}", e.to_string_lossy()));
     if ext.is_none() && is_executable(entry) {
         return Some("binary".into());
     }
     if let Some((_, rt)) = MARKERS.iter().find(|(file, _)| dir.join(file).is_file()) {
         return Some(rt.to_string());
     }
-    registry
-        .by_extension(ext.as_deref()?)
-        .map(|d| d.name.clone())
+    registry.by_extension(ext.as_deref()?).map(|d| d.name.clone())
 }
 
 #[cfg(unix)]
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(not(unix))]
@@ -121,9 +113,7 @@ mod tests {
         for ok in ["hello", "a", "A1", "my-fn", "my_fn", "9lives"] {
             assert!(is_valid_name(ok), "{ok}");
         }
-        for bad in [
-            "", "..", ".", "-x", "_x", "a/b", "a\\b", "/abs", "a\0b", "a b", "héllo", "a.b",
-        ] {
+        for bad in ["", "..", ".", "-x", "_x", "a/b", "a\\b", "/abs", "a\0b", "a b", "héllo", "a.b"] {
             assert!(!is_valid_name(bad), "{bad:?}");
         }
     }
@@ -180,10 +170,7 @@ mod tests {
         fs::set_permissions(&b, fs::Permissions::from_mode(0o755)).unwrap();
         touch(tmp.path(), &["go.mod"]);
         let entry = find_entry(tmp.path(), &reg).unwrap();
-        assert_eq!(
-            detect_runtime(tmp.path(), &entry, &reg).as_deref(),
-            Some("binary")
-        );
+        assert_eq!(detect_runtime(tmp.path(), &entry, &reg).as_deref(), Some("binary"));
     }
 
     #[test]
@@ -208,11 +195,7 @@ mod tests {
             let tmp = tempfile::tempdir().unwrap();
             touch(tmp.path(), files);
             let entry = find_entry(tmp.path(), &reg).unwrap();
-            assert_eq!(
-                detect_runtime(tmp.path(), &entry, &reg).as_deref(),
-                Some(*want),
-                "{files:?}"
-            );
+            assert_eq!(detect_runtime(tmp.path(), &entry, &reg).as_deref(), Some(*want), "{files:?}");
         }
     }
 

@@ -56,9 +56,7 @@ pub fn host_layer(
             InheritEnv::All(all) => *all,
             InheritEnv::Names(names) => names.iter().any(|n| same_name(OsStr::new(n), name)),
             InheritEnv::Allowlist => {
-                HOST_ALLOWLIST
-                    .iter()
-                    .any(|n| same_name(OsStr::new(n), name))
+                HOST_ALLOWLIST.iter().any(|n| same_name(OsStr::new(n), name))
                     || runtime_vars.iter().any(|n| same_name(OsStr::new(n), name))
             }
         }
@@ -91,16 +89,10 @@ mod tests {
     use super::*;
 
     fn host() -> Vec<(OsString, OsString)> {
-        [
-            ("PATH", "/bin"),
-            ("HOME", "/root"),
-            ("SECRET", "s"),
-            ("GOCACHE", "/c"),
-            ("NODE_OPTIONS", "x"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect()
+        [("PATH", "/bin"), ("HOME", "/root"), ("SECRET", "s"), ("GOCACHE", "/c"), ("NODE_OPTIONS", "x")]
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect()
     }
 
     fn keys(m: &EnvMap) -> Vec<String> {
@@ -109,11 +101,7 @@ mod tests {
 
     #[test]
     fn default_is_allowlist_plus_runtime_vars() {
-        let m = host_layer(
-            &InheritEnv::Allowlist,
-            &["GOCACHE".into()],
-            host().into_iter(),
-        );
+        let m = host_layer(&InheritEnv::Allowlist, &["GOCACHE".into()], host().into_iter());
         assert_eq!(keys(&m), ["GOCACHE", "HOME", "PATH"]);
         let m = host_layer(&InheritEnv::Allowlist, &[], host().into_iter());
         assert_eq!(keys(&m), ["HOME", "PATH"]);
@@ -121,43 +109,22 @@ mod tests {
 
     #[test]
     fn inherit_all_none_and_names() {
-        assert_eq!(
-            host_layer(&InheritEnv::All(true), &[], host().into_iter()).len(),
-            5
-        );
-        assert!(host_layer(
-            &InheritEnv::All(false),
-            &["GOCACHE".into()],
-            host().into_iter()
-        )
-        .is_empty());
-        let m = host_layer(
-            &InheritEnv::Names(vec!["SECRET".into()]),
-            &[],
-            host().into_iter(),
-        );
+        assert_eq!(host_layer(&InheritEnv::All(true), &[], host().into_iter()).len(), 5);
+        assert!(host_layer(&InheritEnv::All(false), &["GOCACHE".into()], host().into_iter()).is_empty());
+        let m = host_layer(&InheritEnv::Names(vec!["SECRET".into()]), &[], host().into_iter());
         assert_eq!(keys(&m), ["SECRET"]);
     }
 
     #[test]
     fn inherit_env_deserialises_from_js_forms() {
-        assert_eq!(
-            serde_json::from_str::<InheritEnv>("true").unwrap(),
-            InheritEnv::All(true)
-        );
-        assert_eq!(
-            serde_json::from_str::<InheritEnv>("[\"A\"]").unwrap(),
-            InheritEnv::Names(vec!["A".into()])
-        );
+        assert_eq!(serde_json::from_str::<InheritEnv>("true").unwrap(), InheritEnv::All(true));
+        assert_eq!(serde_json::from_str::<InheritEnv>("[\"A\"]").unwrap(), InheritEnv::Names(vec!["A".into()]));
     }
 
     #[test]
     fn later_layers_win() {
         let mut m = host_layer(&InheritEnv::Allowlist, &[], host().into_iter());
-        let a = BTreeMap::from([
-            ("HOME".to_string(), "/a".to_string()),
-            ("X".to_string(), "1".to_string()),
-        ]);
+        let a = BTreeMap::from([("HOME".to_string(), "/a".to_string()), ("X".to_string(), "1".to_string())]);
         let b = BTreeMap::from([("X".to_string(), "2".to_string())]);
         apply(&mut m, &a);
         apply(&mut m, &b);

@@ -63,14 +63,7 @@ pub struct Finished {
 
 impl Finished {
     pub fn failed(error: ErrorInfo) -> Self {
-        Finished {
-            success: false,
-            output: None,
-            error: Some(error),
-            logs: Vec::new(),
-            exit_code: None,
-            signal: None,
-        }
+        Finished { success: false, output: None, error: Some(error), logs: Vec::new(), exit_code: None, signal: None }
     }
 
     pub fn into_result(self, request_id: String, duration_ms: u64) -> InvokeResult {
@@ -88,22 +81,13 @@ impl Finished {
 }
 
 pub async fn execute(job: Job) -> Finished {
-    let spec = Spec {
-        program: &job.program,
-        args: &job.args,
-        cwd: &job.cwd,
-        env: &job.env,
-    };
+    let spec = Spec { program: &job.program, args: &job.args, cwd: &job.cwd, env: &job.env };
     let mut process = match Process::spawn(&spec) {
         Ok(p) => p,
         Err(e) => {
             return Finished::failed(ErrorInfo::new(
                 Code::SpawnFailed,
-                format!(
-                    "could not start {}: {}",
-                    job.program.display(),
-                    spawn_reason(&e)
-                ),
+                format!("could not start {}: {}", job.program.display(), spawn_reason(&e)),
             ))
         }
     };
@@ -123,19 +107,15 @@ pub async fn execute(job: Job) -> Finished {
     let mut stderr_log = StderrLog::new(STDERR_RETAIN_BYTES);
     let mut stderr_tail = Tail::new(EXCERPT_BYTES);
     let on_log = job.on_log.clone();
-    let stderr_fut = read_lines(
-        process.stderr.take().expect("piped"),
-        STDERR_RETAIN_BYTES,
-        |line, raw_len| {
-            let line = redact(line, secret);
-            stderr_tail.push(&line);
-            let entry = parse_stderr_line(&line);
-            if let Some(sink) = &on_log {
-                sink(&entry);
-            }
-            stderr_log.push(entry, raw_len);
-        },
-    );
+    let stderr_fut = read_lines(process.stderr.take().expect("piped"), STDERR_RETAIN_BYTES, |line, raw_len| {
+        let line = redact(line, secret);
+        stderr_tail.push(&line);
+        let entry = parse_stderr_line(&line);
+        if let Some(sink) = &on_log {
+            sink(&entry);
+        }
+        stderr_log.push(entry, raw_len);
+    });
     let (stop, stdout, exit) = {
         let mut stop = None;
         let stdout_fut = read_capped(process.stdout.take().expect("piped"), job.max_output);
@@ -187,12 +167,7 @@ pub async fn execute(job: Job) -> Finished {
 
     let exit = match exit {
         Ok(exit) => exit,
-        Err(e) => {
-            return Finished::failed(ErrorInfo::new(
-                Code::SpawnFailed,
-                format!("lost the process: {e}"),
-            ))
-        }
+        Err(e) => return Finished::failed(ErrorInfo::new(Code::SpawnFailed, format!("lost the process: {e}"))),
     };
     let stderr_logs = stderr_log.into_entries();
     let (exit_code, signal) = match exit {
@@ -209,19 +184,11 @@ pub async fn execute(job: Job) -> Finished {
     };
     match stop {
         Some(Stop::Timeout) => {
-            return stopped(
-                Code::Timeout,
-                format!("function timed out after {} ms", job.timeout.as_millis()),
-            )
+            return stopped(Code::Timeout, format!("function timed out after {} ms", job.timeout.as_millis()))
         }
-        Some(Stop::Cancelled) => {
-            return stopped(Code::Cancelled, "invocation was cancelled".into())
-        }
+        Some(Stop::Cancelled) => return stopped(Code::Cancelled, "invocation was cancelled".into()),
         Some(Stop::OutputTooLarge) => {
-            return stopped(
-                Code::OutputTooLarge,
-                format!("stdout exceeded maxOutputBytes ({} bytes)", job.max_output),
-            )
+            return stopped(Code::OutputTooLarge, format!("stdout exceeded maxOutputBytes ({} bytes)", job.max_output))
         }
         None => {}
     }
@@ -230,10 +197,8 @@ pub async fn execute(job: Job) -> Finished {
     if let Exit::Signal(sig) = exit {
         let name = signal_name(sig);
         let mut f = stopped(Code::Killed, format!("function died of {name}"));
-        f.error.as_mut().unwrap().details = Some(details(&[
-            ("signal", name.into()),
-            ("stderr", stderr_tail.text().into()),
-        ]));
+        f.error.as_mut().unwrap().details =
+            Some(details(&[("signal", name.into()), ("stderr", stderr_tail.text().into())]));
         return f;
     }
     let code = exit_code.unwrap_or(-1);
@@ -242,20 +207,11 @@ pub async fn execute(job: Job) -> Finished {
     match parsed.response {
         Some(resp) if code == 0 || !resp.success => {
             logs.extend(resp.logs.into_iter().map(|l| redact_log(l, secret)));
-            logs.extend(
-                parsed
-                    .stdout_logs
-                    .into_iter()
-                    .map(|l| redact_log(l, secret)),
-            );
+            logs.extend(parsed.stdout_logs.into_iter().map(|l| redact_log(l, secret)));
             logs.extend(stderr_logs);
             Finished {
                 success: resp.success,
-                output: if resp.success {
-                    Some(resp.output.unwrap_or_else(null_raw))
-                } else {
-                    None
-                },
+                output: if resp.success { Some(resp.output.unwrap_or_else(null_raw)) } else { None },
                 error: resp.error,
                 logs,
                 exit_code,
@@ -268,10 +224,8 @@ pub async fn execute(job: Job) -> Finished {
                 None => format!("function exited with code {code}"),
             };
             let mut f = stopped(Code::ExitError, message);
-            f.error.as_mut().unwrap().details = Some(details(&[
-                ("exitCode", code.into()),
-                ("stderr", stderr_tail.text().into()),
-            ]));
+            f.error.as_mut().unwrap().details =
+                Some(details(&[("exitCode", code.into()), ("stderr", stderr_tail.text().into())]));
             f
         }
         _ => {
@@ -289,10 +243,7 @@ pub async fn execute(job: Job) -> Finished {
 }
 
 fn details(pairs: &[(&str, Value)]) -> Map<String, Value> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 fn null_raw() -> Box<serde_json::value::RawValue> {
@@ -334,9 +285,7 @@ fn redact_log(mut log: LogEntry, secret: &str) -> LogEntry {
     if let Some(data) = &log.data {
         let text = Value::Object(data.clone()).to_string();
         if text.contains(secret) {
-            if let Ok(Value::Object(clean)) =
-                serde_json::from_str(&text.replace(secret, "[redacted]"))
-            {
+            if let Ok(Value::Object(clean)) = serde_json::from_str(&text.replace(secret, "[redacted]")) {
                 log.data = Some(clean);
             }
         }
@@ -352,10 +301,7 @@ struct Tail {
 
 impl Tail {
     fn new(limit: usize) -> Self {
-        Tail {
-            text: String::new(),
-            limit,
-        }
+        Tail { text: String::new(), limit }
     }
 
     fn push(&mut self, line: &str) {

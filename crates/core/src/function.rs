@@ -126,12 +126,7 @@ pub fn load(root: &Path, name: &str, registry: &Registry) -> Result<FunctionDef,
     }
     let dir = function_dir(root, name)
         .map_err(LoadError::InvalidName)?
-        .ok_or_else(|| {
-            LoadError::NotFound(format!(
-                "no function named \"{name}\" in {}",
-                root.display()
-            ))
-        })?;
+        .ok_or_else(|| LoadError::NotFound(format!("no function named \"{name}\" in {}", root.display())))?;
     load_dir(name, dir, registry)
 }
 
@@ -139,11 +134,9 @@ pub fn load(root: &Path, name: &str, registry: &Registry) -> Result<FunctionDef,
 pub fn load_dir(name: &str, dir: PathBuf, registry: &Registry) -> Result<FunctionDef, LoadError> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let manifest = if manifest_path.is_file() {
-        let m = load_manifest(&manifest_path)
-            .map_err(|e| LoadError::InvalidManifest(e.in_file(&manifest_path)))?;
+        let m = load_manifest(&manifest_path).map_err(|e| LoadError::InvalidManifest(e.in_file(&manifest_path)))?;
         let known: Vec<String> = registry.all().map(|d| d.name.clone()).collect();
-        m.validate_runtime(&known)
-            .map_err(|e| LoadError::UnknownRuntime(e.in_file(&manifest_path)))?;
+        m.validate_runtime(&known).map_err(|e| LoadError::UnknownRuntime(e.in_file(&manifest_path)))?;
         Some(m)
     } else {
         None
@@ -174,8 +167,7 @@ pub fn load_dir(name: &str, dir: PathBuf, registry: &Registry) -> Result<Functio
         Some(rt) => rt,
         None => detect_runtime(&dir, &entry, registry)
             .or_else(|| {
-                (m.and_then(|m| m.build.as_ref()).is_some() && entry.extension().is_none())
-                    .then(|| "binary".into())
+                (m.and_then(|m| m.build.as_ref()).is_some() && entry.extension().is_none()).then(|| "binary".into())
             })
             .ok_or_else(|| {
                 LoadError::UnknownRuntime(format!(
@@ -184,15 +176,6 @@ pub fn load_dir(name: &str, dir: PathBuf, registry: &Registry) -> Result<Functio
                 ))
             })?,
     };
-    let env = m
-        .map(|m| m.expanded_env(|k| std::env::var(k).ok()))
-        .unwrap_or_default();
-    Ok(FunctionDef {
-        name: name.to_string(),
-        dir,
-        entry,
-        runtime,
-        manifest,
-        env,
-    })
+    let env = m.map(|m| m.expanded_env(|k| std::env::var(k).ok())).unwrap_or_default();
+    Ok(FunctionDef { name: name.to_string(), dir, entry, runtime, manifest, env })
 }

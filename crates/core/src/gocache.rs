@@ -37,10 +37,7 @@ fn collect_sources(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Resul
             if !IGNORED_DIRS.iter().any(|d| name == *d) {
                 collect_sources(root, &path, out)?;
             }
-        } else if name == "go.mod"
-            || name == "go.sum"
-            || path.extension().is_some_and(|e| e == "go")
-        {
+        } else if name == "go.mod" || name == "go.sum" || path.extension().is_some_and(|e| e == "go") {
             out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
         }
     }
@@ -60,18 +57,10 @@ pub async fn compile(
     grace: Duration,
 ) -> Result<BuildReport, ErrorInfo> {
     let cache = binary.parent().expect("binary_path has a parent");
-    std::fs::create_dir_all(cache).map_err(|e| {
-        ErrorInfo::new(
-            Code::BuildFailed,
-            format!("cannot create {}: {e}", cache.display()),
-        )
-    })?;
+    std::fs::create_dir_all(cache)
+        .map_err(|e| ErrorInfo::new(Code::BuildFailed, format!("cannot create {}: {e}", cache.display())))?;
     let tmp = cache.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
-    let mut args = vec![
-        "build".to_string(),
-        "-o".to_string(),
-        tmp.to_string_lossy().into_owned(),
-    ];
+    let mut args = vec!["build".to_string(), "-o".to_string(), tmp.to_string_lossy().into_owned()];
     if def.dir.join("go.mod").is_file() {
         args.push(".".into());
     } else {
@@ -90,12 +79,8 @@ pub async fn compile(
         let _ = std::fs::remove_file(&tmp);
         return Ok(report);
     }
-    std::fs::rename(&tmp, binary).map_err(|e| {
-        ErrorInfo::new(
-            Code::BuildFailed,
-            format!("cannot store the Go binary: {e}"),
-        )
-    })?;
+    std::fs::rename(&tmp, binary)
+        .map_err(|e| ErrorInfo::new(Code::BuildFailed, format!("cannot store the Go binary: {e}")))?;
     for old in std::fs::read_dir(cache).into_iter().flatten().flatten() {
         if old.path() != binary {
             let _ = std::fs::remove_file(old.path());
@@ -120,11 +105,7 @@ mod tests {
         std::fs::write(d.join("README.md"), "changed").unwrap();
         std::fs::create_dir_all(d.join(".alyx/go")).unwrap();
         std::fs::write(d.join(".alyx/go/x.go"), "ignored").unwrap();
-        assert_eq!(
-            k1,
-            source_key(d, "go1.26").unwrap(),
-            "non-Go files and .alyx do not count"
-        );
+        assert_eq!(k1, source_key(d, "go1.26").unwrap(), "non-Go files and .alyx do not count");
         std::fs::write(d.join("main.go"), "package main // edit").unwrap();
         assert_ne!(k1, source_key(d, "go1.26").unwrap());
         std::fs::write(d.join("go.mod"), "module x").unwrap();

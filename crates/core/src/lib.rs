@@ -19,6 +19,7 @@ pub mod registry;
 pub mod runtime;
 pub mod runtime_info;
 pub mod token;
+pub mod watch;
 
 pub use catalog::Diagnostic;
 pub use function::FunctionInfo;

@@ -12,8 +12,7 @@ pub const STDERR_RETAIN_BYTES: usize = 1024 * 1024;
 /// Parses one stderr line. A JSON object with string `level` and `message` is
 /// a structured log; anything else is an `info` line as written.
 pub fn parse_stderr_line(line: &str) -> LogEntry {
-    structured(line, LogSource::Stderr)
-        .unwrap_or_else(|| LogEntry::plain(LogSource::Stderr, LogLevel::Info, line))
+    structured(line, LogSource::Stderr).unwrap_or_else(|| LogEntry::plain(LogSource::Stderr, LogLevel::Info, line))
 }
 
 fn structured(line: &str, source: LogSource) -> Option<LogEntry> {
@@ -54,13 +53,7 @@ pub fn log_from_object(mut obj: Map<String, Value>, source: LogSource) -> Option
     if !obj.is_empty() {
         data.get_or_insert_with(Map::new).extend(obj);
     }
-    Some(LogEntry {
-        level,
-        message,
-        data,
-        timestamp,
-        source,
-    })
+    Some(LogEntry { level, message, data, timestamp, source })
 }
 
 /// Stderr lines kept for the result, capped at `limit` bytes: once over, the
@@ -76,13 +69,7 @@ pub struct StderrLog {
 
 impl StderrLog {
     pub fn new(limit: usize) -> Self {
-        StderrLog {
-            entries: VecDeque::new(),
-            bytes: 0,
-            limit,
-            dropped_lines: 0,
-            dropped_bytes: 0,
-        }
+        StderrLog { entries: VecDeque::new(), bytes: 0, limit, dropped_lines: 0, dropped_bytes: 0 }
     }
 
     pub fn push(&mut self, entry: LogEntry, raw_len: usize) {
@@ -141,12 +128,7 @@ mod tests {
 
     #[test]
     fn json_without_level_or_message_is_a_plain_line() {
-        for line in [
-            r#"{"message":"m"}"#,
-            r#"{"level":"info"}"#,
-            r#"[1,2]"#,
-            r#"{"level":"info","#,
-        ] {
+        for line in [r#"{"message":"m"}"#, r#"{"level":"info"}"#, r#"[1,2]"#, r#"{"level":"info","#] {
             let e = parse_stderr_line(line);
             assert_eq!(e.message, line);
             assert_eq!(e.level, LogLevel::Info);
@@ -157,18 +139,11 @@ mod tests {
     fn cap_drops_oldest_and_marks_it() {
         let mut log = StderrLog::new(10);
         for i in 0..5 {
-            log.push(
-                LogEntry::plain(LogSource::Stderr, LogLevel::Info, format!("line{i}")),
-                6,
-            );
+            log.push(LogEntry::plain(LogSource::Stderr, LogLevel::Info, format!("line{i}")), 6);
         }
         let out = log.into_entries();
         assert_eq!(out.len(), 2);
-        assert!(
-            out[0].message.contains("4 earlier stderr lines"),
-            "{}",
-            out[0].message
-        );
+        assert!(out[0].message.contains("4 earlier stderr lines"), "{}", out[0].message);
         assert_eq!(out[1].message, "line4");
     }
 

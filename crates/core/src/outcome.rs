@@ -55,11 +55,7 @@ pub struct ErrorInfo {
 
 impl ErrorInfo {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ErrorInfo {
-            code: code.as_str().to_string(),
-            message: message.into(),
-            details: None,
-        }
+        ErrorInfo { code: code.as_str().to_string(), message: message.into(), details: None }
     }
 
     pub fn with_details(mut self, details: Map<String, Value>) -> Self {
@@ -110,13 +106,7 @@ pub struct LogEntry {
 
 impl LogEntry {
     pub fn plain(source: LogSource, level: LogLevel, message: impl Into<String>) -> Self {
-        LogEntry {
-            level,
-            message: message.into(),
-            data: None,
-            timestamp: None,
-            source,
-        }
+        LogEntry { level, message: message.into(), data: None, timestamp: None, source }
     }
 }
 

@@ -67,10 +67,7 @@ struct RawResponse {
 /// become `stdout` logs. Neither → no response.
 pub fn parse_stdout(stdout: &[u8]) -> ParsedStdout {
     if let Some(response) = parse_document(stdout) {
-        return ParsedStdout {
-            response: Some(response),
-            stdout_logs: Vec::new(),
-        };
+        return ParsedStdout { response: Some(response), stdout_logs: Vec::new() };
     }
     let text = String::from_utf8_lossy(stdout);
     let mut lines: Vec<&str> = text.lines().collect();
@@ -78,10 +75,7 @@ pub fn parse_stdout(stdout: &[u8]) -> ParsedStdout {
         lines.pop();
     }
     let Some(last) = lines.pop() else {
-        return ParsedStdout {
-            response: None,
-            stdout_logs: Vec::new(),
-        };
+        return ParsedStdout { response: None, stdout_logs: Vec::new() };
     };
     match parse_document(last.as_bytes()) {
         Some(response) => ParsedStdout {
@@ -92,10 +86,7 @@ pub fn parse_stdout(stdout: &[u8]) -> ParsedStdout {
                 .map(|l| LogEntry::plain(LogSource::Stdout, LogLevel::Info, l))
                 .collect(),
         },
-        None => ParsedStdout {
-            response: None,
-            stdout_logs: Vec::new(),
-        },
+        None => ParsedStdout { response: None, stdout_logs: Vec::new() },
     }
 }
 
@@ -109,11 +100,7 @@ fn parse_document(bytes: &[u8]) -> Option<Response> {
     Some(Response {
         success: raw.success,
         output: raw.output,
-        error: if raw.success {
-            None
-        } else {
-            Some(error_from(raw.error))
-        },
+        error: if raw.success { None } else { Some(error_from(raw.error)) },
         logs: logs_from(raw.logs),
     })
 }
@@ -138,17 +125,9 @@ fn error_from(value: Option<Value>) -> ErrorInfo {
                 Some(Value::Null) | None => None,
                 Some(other) => Some(Map::from_iter([("value".to_string(), other)])),
             };
-            ErrorInfo {
-                code,
-                message,
-                details,
-            }
+            ErrorInfo { code, message, details }
         }
-        Some(Value::String(message)) => ErrorInfo {
-            code: DEFAULT_CODE.into(),
-            message,
-            details: None,
-        },
+        Some(Value::String(message)) => ErrorInfo { code: DEFAULT_CODE.into(), message, details: None },
         _ => ErrorInfo {
             code: DEFAULT_CODE.into(),
             message: "function reported failure without an error".into(),
@@ -215,9 +194,8 @@ mod tests {
 
     #[test]
     fn function_error_is_kept_with_code_and_details() {
-        let p = parse(
-            r#"{"success":false,"error":{"code":"VALIDATION_ERROR","message":"bad","details":{"field":"x"}}}"#,
-        );
+        let p =
+            parse(r#"{"success":false,"error":{"code":"VALIDATION_ERROR","message":"bad","details":{"field":"x"}}}"#);
         let e = p.response.unwrap().error.unwrap();
         assert_eq!(e.code, "VALIDATION_ERROR");
         assert_eq!(e.message, "bad");
@@ -226,28 +204,16 @@ mod tests {
 
     #[test]
     fn loose_errors_still_produce_a_code() {
-        let e = parse(r#"{"success":false,"error":"nope"}"#)
-            .response
-            .unwrap()
-            .error
-            .unwrap();
-        assert_eq!(
-            (e.code.as_str(), e.message.as_str()),
-            ("FUNCTION_ERROR", "nope")
-        );
-        let e = parse(r#"{"success":false}"#)
-            .response
-            .unwrap()
-            .error
-            .unwrap();
+        let e = parse(r#"{"success":false,"error":"nope"}"#).response.unwrap().error.unwrap();
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("FUNCTION_ERROR", "nope"));
+        let e = parse(r#"{"success":false}"#).response.unwrap().error.unwrap();
         assert_eq!(e.code, "FUNCTION_ERROR");
     }
 
     #[test]
     fn response_logs_are_parsed() {
-        let p = parse(
-            r#"{"success":true,"output":null,"logs":[{"level":"warn","message":"w","data":{"k":1}},"plain",7]}"#,
-        );
+        let p =
+            parse(r#"{"success":true,"output":null,"logs":[{"level":"warn","message":"w","data":{"k":1}},"plain",7]}"#);
         let logs = p.response.unwrap().logs;
         assert_eq!(logs.len(), 2);
         assert_eq!(logs[0].level, LogLevel::Warn);
@@ -264,13 +230,7 @@ mod tests {
             function_name: "hello",
             function: "hello",
             input: &input,
-            context: Context {
-                auth: None,
-                env: &env,
-                alyx_url: "http://x",
-                internal_token: "t",
-                deadline_ms: 5,
-            },
+            context: Context { auth: None, env: &env, alyx_url: "http://x", internal_token: "t", deadline_ms: 5 },
         };
         let v: Value = serde_json::from_slice(&req.to_bytes()).unwrap();
         assert_eq!(v["function"], "hello");

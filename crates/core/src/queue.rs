@@ -44,22 +44,14 @@ impl Place {
 
 impl FifoSlots {
     pub fn new(slots: usize) -> Arc<Self> {
-        Arc::new(FifoSlots {
-            state: Mutex::new(State {
-                free: slots,
-                waiters: VecDeque::new(),
-            }),
-        })
+        Arc::new(FifoSlots { state: Mutex::new(State { free: slots, waiters: VecDeque::new() }) })
     }
 
     pub fn join(self: &Arc<Self>) -> Place {
         let mut st = self.state.lock().unwrap();
         if st.free > 0 {
             st.free -= 1;
-            Place::Ready(Slot {
-                owner: Arc::clone(self),
-                armed: true,
-            })
+            Place::Ready(Slot { owner: Arc::clone(self), armed: true })
         } else {
             let (tx, rx) = oneshot::channel();
             st.waiters.push_back(tx);
@@ -70,10 +62,7 @@ impl FifoSlots {
     fn release(self: &Arc<Self>) {
         let mut st = self.state.lock().unwrap();
         while let Some(tx) = st.waiters.pop_front() {
-            match tx.send(Slot {
-                owner: Arc::clone(self),
-                armed: true,
-            }) {
+            match tx.send(Slot { owner: Arc::clone(self), armed: true }) {
                 Ok(()) => return,
                 // That waiter gave up: the slot goes to the next one.
                 Err(mut slot) => slot.armed = false,
@@ -129,10 +118,7 @@ mod tests {
         drop(abandoned);
         drop(held);
         let _slot = next.slot().await;
-        assert!(
-            matches!(q.join(), Place::Waiting(_)),
-            "exactly one slot exists"
-        );
+        assert!(matches!(q.join(), Place::Waiting(_)), "exactly one slot exists");
     }
 
     #[tokio::test]

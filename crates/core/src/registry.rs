@@ -111,9 +111,7 @@ impl Registry {
             def("binary", &[], &[], &[], Binary, &[],
                 "A binary function's entry must be an executable file (`chmod +x bootstrap`)"),
         ];
-        Registry {
-            defs: defs.into_iter().map(|d| (d.name.clone(), d)).collect(),
-        }
+        Registry { defs: defs.into_iter().map(|d| (d.name.clone(), d)).collect() }
     }
 
     /// Defaults plus the user's runtimes; a user runtime with a default's name
@@ -124,9 +122,8 @@ impl Registry {
             let (programs, mut args) = match &spec.command {
                 Command::One(p) => (vec![p.clone()], Vec::new()),
                 Command::Many(parts) => {
-                    let (first, rest) = parts
-                        .split_first()
-                        .ok_or_else(|| format!("runtimes.{name}.command: must not be empty"))?;
+                    let (first, rest) =
+                        parts.split_first().ok_or_else(|| format!("runtimes.{name}.command: must not be empty"))?;
                     (vec![first.clone()], rest.to_vec())
                 }
             };
@@ -134,17 +131,8 @@ impl Registry {
                 return Err(format!("runtimes.{name}.command: must not be empty"));
             }
             args.extend(spec.args.iter().cloned());
-            let extensions = spec
-                .extensions
-                .iter()
-                .map(|e| {
-                    if e.starts_with('.') {
-                        e.clone()
-                    } else {
-                        format!(".{e}")
-                    }
-                })
-                .collect();
+            let extensions =
+                spec.extensions.iter().map(|e| if e.starts_with('.') { e.clone() } else { format!(".{e}") }).collect();
             let prior = reg.defs.remove(name);
             reg.defs.insert(
                 name.clone(),
@@ -154,10 +142,7 @@ impl Registry {
                     args,
                     extensions,
                     launch: Launch::Interpreter,
-                    host_env: prior
-                        .as_ref()
-                        .map(|p| p.host_env.clone())
-                        .unwrap_or_default(),
+                    host_env: prior.as_ref().map(|p| p.host_env.clone()).unwrap_or_default(),
                     install_hint: format!(
                         "Install `{}` or fix `runtimes.{name}.command` in the runtime options",
                         spec_program(spec)
@@ -196,10 +181,7 @@ impl Registry {
         let path = std::env::var_os("PATH");
         for program in &def.programs {
             if let Some(found) = find_program(program, path.clone()) {
-                return Ok(Resolved {
-                    program: found,
-                    args: def.args.clone(),
-                });
+                return Ok(Resolved { program: found, args: def.args.clone() });
             }
         }
         Err(format!(
@@ -252,10 +234,7 @@ mod tests {
     #[test]
     fn resolves_to_an_absolute_path() {
         let r = Registry::with_defaults();
-        let sh = RuntimeDef {
-            programs: vec!["sh".into()],
-            ..r.get("node").unwrap().clone()
-        };
+        let sh = RuntimeDef { programs: vec!["sh".into()], ..r.get("node").unwrap().clone() };
         let resolved = r.resolve(&sh).unwrap();
         assert!(resolved.program.is_absolute(), "{:?}", resolved.program);
     }
@@ -263,10 +242,8 @@ mod tests {
     #[test]
     fn missing_program_says_how_to_install() {
         let r = Registry::with_defaults();
-        let ghost = RuntimeDef {
-            programs: vec!["definitely-not-installed-xyz".into()],
-            ..r.get("deno").unwrap().clone()
-        };
+        let ghost =
+            RuntimeDef { programs: vec!["definitely-not-installed-xyz".into()], ..r.get("deno").unwrap().clone() };
         let err = r.resolve(&ghost).unwrap_err();
         assert!(err.contains("not found on PATH"), "{err}");
         assert!(err.contains("Install Deno"), "{err}");
@@ -287,18 +264,12 @@ mod tests {
         let node = r.get("node").unwrap();
         assert_eq!(node.programs, ["/usr/bin/env"]);
         assert_eq!(node.host_env, ["NODE_PATH"]);
-        assert_eq!(
-            r.resolve(node).unwrap().program,
-            PathBuf::from("/usr/bin/env")
-        );
+        assert_eq!(r.resolve(node).unwrap().program, PathBuf::from("/usr/bin/env"));
     }
 
     #[test]
     fn empty_custom_command_is_refused() {
-        let custom: BTreeMap<String, RuntimeSpec> =
-            serde_json::from_str(r#"{"x": {"command": []}}"#).unwrap();
-        assert!(Registry::new(&custom)
-            .unwrap_err()
-            .contains("runtimes.x.command"));
+        let custom: BTreeMap<String, RuntimeSpec> = serde_json::from_str(r#"{"x": {"command": []}}"#).unwrap();
+        assert!(Registry::new(&custom).unwrap_err().contains("runtimes.x.command"));
     }
 }

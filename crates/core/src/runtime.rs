@@ -102,8 +102,8 @@ impl Runtime {
         if options.functions_dir.as_os_str().is_empty() {
             return Err("functionsDir is required".into());
         }
-        options.functions_dir = std::path::absolute(&options.functions_dir)
-            .map_err(|e| format!("functionsDir: {e}"))?;
+        options.functions_dir =
+            std::path::absolute(&options.functions_dir).map_err(|e| format!("functionsDir: {e}"))?;
         if options.timeout_ms == 0 {
             return Err("timeoutMs must be greater than 0".into());
         }
@@ -143,19 +143,12 @@ impl Runtime {
     ) -> impl std::future::Future<Output = Result<InvokeResult, Closed>> + Send + 'static {
         let this = Arc::clone(self);
         let started = Instant::now();
-        let admitted = (!self.closed.is_cancelled()).then(|| {
-            (
-                self.in_flight.token(),
-                self.slots.as_ref().map(|s| s.join()),
-            )
-        });
+        let admitted =
+            (!self.closed.is_cancelled()).then(|| (self.in_flight.token(), self.slots.as_ref().map(|s| s.join())));
         let (name, input) = (name.to_string(), input.to_string());
         async move {
             let (_in_flight, place) = admitted.ok_or(Closed)?;
-            let request_id = options
-                .request_id
-                .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let request_id = options.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let finished = match parse_input(&input) {
                 Ok(input) => this.run(&name, &input, &options, &request_id, place).await,
                 Err(e) => Finished::failed(e),
@@ -182,16 +175,8 @@ impl Runtime {
             Ok(f) => f,
             Err(e) => return Finished::failed(e.to_error()),
         };
-        let runtime_vars = self
-            .registry
-            .get(&function.runtime)
-            .map(|d| d.host_env.clone())
-            .unwrap_or_default();
-        let mut env = host_layer(
-            &self.options.inherit_env,
-            &runtime_vars,
-            std::env::vars_os(),
-        );
+        let runtime_vars = self.registry.get(&function.runtime).map(|d| d.host_env.clone()).unwrap_or_default();
+        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, std::env::vars_os());
         apply(&mut env, &self.options.env);
         apply(&mut env, &function.env);
         let (program, args) = match self.command_for(&function, &env).await {
@@ -216,12 +201,8 @@ impl Runtime {
             None => None,
         };
 
-        let timeout = Duration::from_millis(
-            options
-                .timeout_ms
-                .or(function.timeout_ms())
-                .unwrap_or(self.options.timeout_ms),
-        );
+        let timeout =
+            Duration::from_millis(options.timeout_ms.or(function.timeout_ms()).unwrap_or(self.options.timeout_ms));
         let deadline = Instant::now() + timeout;
         let deadline_ms = epoch_ms() + timeout.as_millis() as u64;
         let ttl = Duration::from_millis(self.options.token_ttl_ms);
@@ -234,12 +215,8 @@ impl Runtime {
                 ))
             }
         };
-        let context_env: Map<String, Value> = function
-            .env
-            .iter()
-            .chain(options.env.iter())
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-            .collect();
+        let context_env: Map<String, Value> =
+            function.env.iter().chain(options.env.iter()).map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
         let request = Request {
             request_id,
             function_name: &function.name,
@@ -253,16 +230,10 @@ impl Runtime {
                 deadline_ms,
             },
         };
-        let auth_json = options
-            .auth
-            .as_ref()
-            .map_or_else(|| "null".to_string(), Value::to_string);
+        let auth_json = options.auth.as_ref().map_or_else(|| "null".to_string(), Value::to_string);
         let alyx_vars = [
             ("ALYX_FUNCTION_NAME", function.name.clone()),
-            (
-                "ALYX_FUNCTION_DIR",
-                function.dir.to_string_lossy().into_owned(),
-            ),
+            ("ALYX_FUNCTION_DIR", function.dir.to_string_lossy().into_owned()),
             ("ALYX_REQUEST_ID", request_id.to_string()),
             ("ALYX_URL", self.options.alyx_url.clone()),
             ("ALYX_INTERNAL_TOKEN", token.as_str().to_string()),
@@ -294,9 +265,7 @@ impl Runtime {
 
     fn function_queue(&self, name: &str, limit: u32) -> Arc<FifoSlots> {
         let mut queues = self.function_slots.lock().unwrap();
-        let entry = queues
-            .entry(name.to_string())
-            .or_insert_with(|| (limit, FifoSlots::new(limit as usize)));
+        let entry = queues.entry(name.to_string()).or_insert_with(|| (limit, FifoSlots::new(limit as usize)));
         if entry.0 != limit {
             *entry = (limit, FifoSlots::new(limit as usize));
         }
@@ -313,39 +282,24 @@ impl Runtime {
         let def = self.registry.get(&function.runtime).ok_or_else(|| {
             ErrorInfo::new(
                 Code::RuntimeNotFound,
-                format!(
-                    "unknown runtime \"{}\" for function \"{}\"",
-                    function.runtime, function.name
-                ),
+                format!("unknown runtime \"{}\" for function \"{}\"", function.runtime, function.name),
             )
         })?;
-        let build_env: Vec<(OsString, OsString)> =
-            env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let build_env: Vec<(OsString, OsString)> = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let grace = Duration::from_millis(self.options.kill_grace_ms);
         let resolved = match def.launch {
             Launch::Binary => None,
-            _ => Some(
-                self.registry
-                    .resolve(def)
-                    .map_err(|m| ErrorInfo::new(Code::RuntimeNotFound, m))?,
-            ),
+            _ => Some(self.registry.resolve(def).map_err(|m| ErrorInfo::new(Code::RuntimeNotFound, m))?),
         };
-        let built = self
-            .builds
-            .ensure_built(function, &build_env, grace)
-            .await?;
+        let built = self.builds.ensure_built(function, &build_env, grace).await?;
         let entry = function.entry.clone().into_os_string();
         match (def.launch, resolved) {
             (Launch::GoBuild, Some(go)) if function.build().is_none() => {
-                let (binary, report) = self
-                    .builds
-                    .go_binary(function, &go.program, &build_env, grace)
-                    .await?;
+                let (binary, report) = self.builds.go_binary(function, &go.program, &build_env, grace).await?;
                 Ok((binary, Vec::new(), report))
             }
             (Launch::Interpreter | Launch::GoBuild, Some(resolved)) => {
-                let mut args: Vec<OsString> =
-                    resolved.args.into_iter().map(OsString::from).collect();
+                let mut args: Vec<OsString> = resolved.args.into_iter().map(OsString::from).collect();
                 args.push(entry);
                 Ok((resolved.program, args, built))
             }
@@ -356,20 +310,11 @@ impl Runtime {
     /// Valid functions from the last scan, sorted by name.
     pub fn list(&self) -> Vec<FunctionInfo> {
         let catalog = self.catalog.read().unwrap();
-        catalog
-            .functions
-            .values()
-            .map(|f| f.info(self.options.timeout_ms))
-            .collect()
+        catalog.functions.values().map(|f| f.info(self.options.timeout_ms)).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<FunctionInfo> {
-        self.catalog
-            .read()
-            .unwrap()
-            .functions
-            .get(name)
-            .map(|f| f.info(self.options.timeout_ms))
+        self.catalog.read().unwrap().functions.get(name).map(|f| f.info(self.options.timeout_ms))
     }
 
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
@@ -385,32 +330,40 @@ impl Runtime {
 
     /// Re-reads one function into the catalog (the watcher's unit of work).
     /// `None`: the directory is gone; `Some(Err)`: it is in `diagnostics()`.
-    pub fn refresh(&self, name: &str) -> Option<Result<(), String>> {
-        self.catalog
-            .write()
-            .unwrap()
-            .refresh(&self.options.functions_dir, name, &self.registry)
+    pub fn refresh(&self, name: &str) -> Option<Result<(), crate::function::LoadError>> {
+        self.catalog.write().unwrap().refresh(&self.options.functions_dir, name, &self.registry)
+    }
+
+    pub fn functions_dir(&self) -> &std::path::Path {
+        &self.options.functions_dir
+    }
+
+    /// Names known to the last scan, valid or diagnosed.
+    pub fn known_names(&self) -> (Vec<String>, Vec<String>) {
+        let c = self.catalog.read().unwrap();
+        (c.functions.keys().cloned().collect(), c.diagnostics.iter().map(|d| d.name.clone()).collect())
+    }
+
+    /// The function's build output relative to its directory, if it has one.
+    pub fn build_output(&self, name: &str) -> Option<PathBuf> {
+        let c = self.catalog.read().unwrap();
+        c.functions.get(name)?.build().map(|b| PathBuf::from(&b.output))
+    }
+
+    /// Whether a change should trigger `build`: a build step or Go sources.
+    pub fn builds_on_change(&self, name: &str) -> bool {
+        let c = self.catalog.read().unwrap();
+        c.functions.get(name).is_some_and(|f| f.build().is_some() || f.runtime == "go")
     }
 
     /// Runs a function's build step (or Go compile) now if it is stale.
     pub async fn build(&self, name: &str) -> Result<Option<BuildReport>, ErrorInfo> {
-        let function =
-            load(&self.options.functions_dir, name, &self.registry).map_err(|e| e.to_error())?;
-        let runtime_vars = self
-            .registry
-            .get(&function.runtime)
-            .map(|d| d.host_env.clone())
-            .unwrap_or_default();
-        let mut env = host_layer(
-            &self.options.inherit_env,
-            &runtime_vars,
-            std::env::vars_os(),
-        );
+        let function = load(&self.options.functions_dir, name, &self.registry).map_err(|e| e.to_error())?;
+        let runtime_vars = self.registry.get(&function.runtime).map(|d| d.host_env.clone()).unwrap_or_default();
+        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, std::env::vars_os());
         apply(&mut env, &self.options.env);
         apply(&mut env, &function.env);
-        self.command_for(&function, &env)
-            .await
-            .map(|(_, _, report)| report)
+        self.command_for(&function, &env).await.map(|(_, _, report)| report)
     }
 
     /// Every runtime with availability, path and version.
@@ -420,6 +373,11 @@ impl Runtime {
 
     pub fn verify_token(&self, token: &str) -> bool {
         self.tokens.verify(token)
+    }
+
+    /// Cancelled when the runtime closes (watchers stop with it).
+    pub fn closed_token(&self) -> CancellationToken {
+        self.closed.clone()
     }
 
     pub fn is_closed(&self) -> bool {
@@ -440,11 +398,7 @@ fn cancelled_error() -> ErrorInfo {
 }
 
 fn parse_input(input: &str) -> Result<Box<RawValue>, ErrorInfo> {
-    let text = if input.trim().is_empty() {
-        "null"
-    } else {
-        input
-    };
+    let text = if input.trim().is_empty() { "null" } else { input };
     RawValue::from_string(text.to_string())
         .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))
 }
@@ -463,8 +417,5 @@ fn either(a: CancellationToken, b: CancellationToken) -> CancellationToken {
 }
 
 fn epoch_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -51,11 +51,7 @@ async fn describe(registry: &Registry, def: &RuntimeDef) -> RuntimeInfo {
     }
     if let Ok(resolved) = registry.resolve(def) {
         info.available = true;
-        info.command = resolved
-            .program
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or(info.command);
+        info.command = resolved.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(info.command);
         info.version = version_of(&resolved.program, def.launch == Launch::GoBuild).await;
         info.path = Some(resolved.program);
     }
@@ -63,36 +59,19 @@ async fn describe(registry: &Registry, def: &RuntimeDef) -> RuntimeInfo {
 }
 
 async fn version_of(program: &PathBuf, is_go: bool) -> Option<String> {
-    if let Some(v) = VERSIONS
-        .lock()
-        .unwrap()
-        .get_or_insert_with(HashMap::new)
-        .get(program)
-    {
+    if let Some(v) = VERSIONS.lock().unwrap().get_or_insert_with(HashMap::new).get(program) {
         return v.clone();
     }
     let args = [OsString::from(if is_go { "version" } else { "--version" })];
-    let env: Vec<(OsString, OsString)> = ["PATH", "HOME"]
-        .iter()
-        .filter_map(|k| Some((OsString::from(k), std::env::var_os(k)?)))
-        .collect();
+    let env: Vec<(OsString, OsString)> =
+        ["PATH", "HOME"].iter().filter_map(|k| Some((OsString::from(k), std::env::var_os(k)?))).collect();
     let cwd = std::env::temp_dir();
-    let spec = Spec {
-        program,
-        args: &args,
-        cwd: &cwd,
-        env: &env,
+    let spec = Spec { program, args: &args, cwd: &cwd, env: &env };
+    let version = match oneshot::run(&spec, Duration::from_secs(10), Duration::from_millis(100)).await {
+        Ok(done) if done.success() => parse_version(&done.output),
+        _ => None,
     };
-    let version =
-        match oneshot::run(&spec, Duration::from_secs(10), Duration::from_millis(100)).await {
-            Ok(done) if done.success() => parse_version(&done.output),
-            _ => None,
-        };
-    VERSIONS
-        .lock()
-        .unwrap()
-        .get_or_insert_with(HashMap::new)
-        .insert(program.clone(), version.clone());
+    VERSIONS.lock().unwrap().get_or_insert_with(HashMap::new).insert(program.clone(), version.clone());
     version
 }
 
@@ -113,18 +92,12 @@ mod tests {
     #[test]
     fn versions_are_parsed_from_each_runtime_banner() {
         for (banner, want) in [
-            (
-                "deno 2.9.6 (stable, release, x86_64-unknown-linux-gnu)\nv8 15.0",
-                "2.9.6",
-            ),
+            ("deno 2.9.6 (stable, release, x86_64-unknown-linux-gnu)\nv8 15.0", "2.9.6"),
             ("v20.20.2\n", "20.20.2"),
             ("1.4.5\n", "1.4.5"),
             ("Python 3.11.7\n", "3.11.7"),
             ("go version go1.26.8 linux/amd64\n", "1.26.8"),
-            (
-                "ruby 3.1.2p20 (2022-04-12 revision 4491bb740a) [x86_64-linux-gnu]",
-                "3.1.2p20",
-            ),
+            ("ruby 3.1.2p20 (2022-04-12 revision 4491bb740a) [x86_64-linux-gnu]", "3.1.2p20"),
         ] {
             assert_eq!(parse_version(banner).as_deref(), Some(want), "{banner}");
         }
@@ -141,11 +114,7 @@ mod tests {
         let python = infos.iter().find(|i| i.name == "python").unwrap();
         if python.available {
             assert!(python.path.as_ref().unwrap().is_absolute());
-            assert!(
-                python.version.as_deref().unwrap().starts_with('3'),
-                "{:?}",
-                python.version
-            );
+            assert!(python.version.as_deref().unwrap().starts_with('3'), "{:?}", python.version);
         }
     }
 }

@@ -49,16 +49,8 @@ impl TokenStore {
         getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let hex = to_hex(&bytes);
-        self.live.lock().unwrap().push(Live {
-            id,
-            bytes,
-            expires: Instant::now() + ttl,
-        });
-        Ok(TokenGuard {
-            store: Arc::clone(self),
-            id,
-            hex,
-        })
+        self.live.lock().unwrap().push(Live { id, bytes, expires: Instant::now() + ttl });
+        Ok(TokenGuard { store: Arc::clone(self), id, hex })
     }
 
     /// True only for a live, unexpired token. Every live token is compared in
@@ -117,10 +109,7 @@ mod tests {
         let b = store.issue(Duration::from_secs(60)).unwrap();
         assert_ne!(a.as_str(), b.as_str());
         std::thread::sleep(Duration::from_millis(60));
-        assert!(
-            !store.verify(a.as_str()),
-            "expired by TTL though still held"
-        );
+        assert!(!store.verify(a.as_str()), "expired by TTL though still held");
         assert!(store.verify(b.as_str()));
     }
 

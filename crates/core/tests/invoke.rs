@@ -16,9 +16,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        Fixture { dir: tempfile::tempdir().unwrap() }
     }
 
     fn path(&self) -> &Path {
@@ -42,19 +40,14 @@ impl Fixture {
     }
 
     fn runtime(&self, tweak: impl FnOnce(&mut RuntimeOptions)) -> Arc<Runtime> {
-        let mut o = RuntimeOptions {
-            functions_dir: self.path().to_path_buf(),
-            ..Default::default()
-        };
+        let mut o = RuntimeOptions { functions_dir: self.path().to_path_buf(), ..Default::default() };
         tweak(&mut o);
         Arc::new(Runtime::new(o).unwrap())
     }
 }
 
 async fn invoke(rt: &Arc<Runtime>, name: &str, input: &str) -> InvokeResult {
-    rt.invoke(name, input, InvokeOptions::default())
-        .await
-        .unwrap()
+    rt.invoke(name, input, InvokeOptions::default()).await.unwrap()
 }
 
 fn json(r: &InvokeResult) -> Value {
@@ -86,22 +79,14 @@ print(json.dumps({"success": True, "output": {
 "#,
         false,
     );
-    let rt = fx.runtime(|o| {
-        o.env
-            .insert("OPT".into(), "o".into())
-            .map(|_| ())
-            .unwrap_or(())
-    });
+    let rt = fx.runtime(|o| o.env.insert("OPT".into(), "o".into()).map(|_| ()).unwrap_or(()));
     let opts = InvokeOptions {
         request_id: Some("req-1".into()),
         env: [("CALL".to_string(), "c".to_string())].into(),
         auth: Some(serde_json::json!({"id": "u1"})),
         ..Default::default()
     };
-    let r = rt
-        .invoke("hello", r#"{"name":"World"}"#, opts)
-        .await
-        .unwrap();
+    let r = rt.invoke("hello", r#"{"name":"World"}"#, opts).await.unwrap();
     let v = json(&r);
     assert_eq!(v["success"], true, "{v}");
     let out = &v["output"];
@@ -110,19 +95,13 @@ print(json.dumps({"success": True, "output": {
     assert_eq!(out["fname"], "hello");
     assert_eq!(out["rid"], "req-1");
     assert_eq!(v["requestId"], "req-1");
-    assert_eq!(
-        out["ctx_env"],
-        serde_json::json!({"CALL": "c"}),
-        "options.env stays out of context.env"
-    );
+    assert_eq!(out["ctx_env"], serde_json::json!({"CALL": "c"}), "options.env stays out of context.env");
     assert_eq!(out["token_len"], 64);
     assert_eq!(out["env_name"], "hello");
     assert_eq!(out["unbuf"], "1");
     assert_eq!(out["auth"], r#"{"id":"u1"}"#);
     assert_eq!(
-        Path::new(out["cwd"].as_str().unwrap())
-            .canonicalize()
-            .unwrap(),
+        Path::new(out["cwd"].as_str().unwrap()).canonicalize().unwrap(),
         fx.path().join("hello").canonicalize().unwrap()
     );
     assert_eq!(v["exitCode"], 0);
@@ -137,15 +116,9 @@ async fn env_is_cleared_to_the_allowlist_plus_layers() {
     let rt = fx.runtime(|o| {
         o.env.insert("OPT".into(), "o".into());
     });
-    let opts = InvokeOptions {
-        env: [("CALL".to_string(), "c".to_string())].into(),
-        ..Default::default()
-    };
+    let opts = InvokeOptions { env: [("CALL".to_string(), "c".to_string())].into(), ..Default::default() };
     let v = json(&rt.invoke("envdump", "null", opts).await.unwrap());
-    assert_eq!(
-        v["output"]["secret"], "",
-        "host variables outside the allowlist must not leak"
-    );
+    assert_eq!(v["output"]["secret"], "", "host variables outside the allowlist must not leak");
     assert_eq!(v["output"]["opt"], "o");
     assert_eq!(v["output"]["call"], "c");
     assert_eq!(v["output"]["path"], std::env::var("PATH").unwrap());
@@ -185,31 +158,19 @@ async fn exit_error_invalid_output_and_stdout_logs() {
     let fx = Fixture::new();
     fx.sh("crash", "echo 'something broke' >&2; exit 7");
     fx.sh("garbage", "echo 'not json'");
-    fx.sh(
-        "ok_true_nonzero",
-        r#"echo '{"success":true,"output":1}'; exit 2"#,
-    );
+    fx.sh("ok_true_nonzero", r#"echo '{"success":true,"output":1}'; exit 2"#);
     fx.sh("chatty", r#"echo 'line one'; echo 'line two'; echo '{"success":true,"output":"done","logs":[{"level":"warn","message":"from response"}]}'; echo '{"level":"error","message":"structured","data":{"k":1}}' >&2"#);
     let rt = fx.runtime(|_| {});
 
     let v = json(&invoke(&rt, "crash", "null").await);
     assert_eq!(v["error"]["code"], "EXIT_ERROR");
     assert_eq!(v["error"]["details"]["exitCode"], 7);
-    assert!(v["error"]["details"]["stderr"]
-        .as_str()
-        .unwrap()
-        .contains("something broke"));
-    assert!(v["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("something broke"));
+    assert!(v["error"]["details"]["stderr"].as_str().unwrap().contains("something broke"));
+    assert!(v["error"]["message"].as_str().unwrap().contains("something broke"));
 
     let v = json(&invoke(&rt, "garbage", "null").await);
     assert_eq!(v["error"]["code"], "INVALID_OUTPUT");
-    assert!(v["error"]["details"]["stdout"]
-        .as_str()
-        .unwrap()
-        .contains("not json"));
+    assert!(v["error"]["details"]["stdout"].as_str().unwrap().contains("not json"));
     assert_eq!(v["exitCode"], 0);
 
     let v = json(&invoke(&rt, "ok_true_nonzero", "null").await);
@@ -246,37 +207,17 @@ async fn exit_error_invalid_output_and_stdout_logs() {
 async fn timeout_kills_the_whole_group_including_grandchildren() {
     let fx = Fixture::new();
     let pidfile = fx.path().join("grandchild.pid");
-    fx.sh(
-        "hang",
-        &format!(
-            "sleep 300 & echo $! > {}; trap '' TERM; sleep 300",
-            pidfile.display()
-        ),
-    );
+    fx.sh("hang", &format!("sleep 300 & echo $! > {}; trap '' TERM; sleep 300", pidfile.display()));
     let rt = fx.runtime(|o| o.kill_grace_ms = 200);
-    let opts = InvokeOptions {
-        timeout_ms: Some(300),
-        ..Default::default()
-    };
+    let opts = InvokeOptions { timeout_ms: Some(300), ..Default::default() };
     let t = Instant::now();
     let r = rt.invoke("hang", "null", opts).await.unwrap();
     let v = json(&r);
     assert_eq!(v["error"]["code"], "TIMEOUT", "{v}");
-    assert!(
-        t.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
     assert!(v["exitCode"].is_null());
-    assert_eq!(
-        v["signal"], "SIGKILL",
-        "the leader ignored SIGTERM, so SIGKILL after the grace"
-    );
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    assert_eq!(v["signal"], "SIGKILL", "the leader ignored SIGTERM, so SIGKILL after the grace");
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
     std::thread::sleep(Duration::from_millis(100));
     assert!(!alive(pid), "grandchild {pid} survived the timeout");
 }
@@ -285,27 +226,13 @@ async fn timeout_kills_the_whole_group_including_grandchildren() {
 async fn leftover_grandchild_holding_stdout_does_not_stall() {
     let fx = Fixture::new();
     let pidfile = fx.path().join("gc.pid");
-    fx.sh(
-        "daemon",
-        &format!(
-            "sleep 300 & echo $! > {}; echo '{{\"success\":true,\"output\":1}}'",
-            pidfile.display()
-        ),
-    );
+    fx.sh("daemon", &format!("sleep 300 & echo $! > {}; echo '{{\"success\":true,\"output\":1}}'", pidfile.display()));
     let rt = fx.runtime(|_| {});
     let t = Instant::now();
     let v = json(&invoke(&rt, "daemon", "null").await);
     assert_eq!(v["output"], 1, "{v}");
-    assert!(
-        t.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        t.elapsed()
-    );
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(3), "took {:?}", t.elapsed());
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
     std::thread::sleep(Duration::from_millis(100));
     assert!(!alive(pid), "grandchild {pid} outlived its function");
 }
@@ -328,18 +255,11 @@ async fn output_cap_and_signal_death() {
 async fn lookup_failures() {
     let fx = Fixture::new();
     fx.file("noentry", "README.md", "", false);
-    fx.file(
-        "badinterp",
-        "bootstrap",
-        "#!/nonexistent/interpreter\n",
-        true,
-    );
+    fx.file("badinterp", "bootstrap", "#!/nonexistent/interpreter\n", true);
     fx.file("custom", "index.cob", "", false);
     let rt = fx.runtime(|o| {
-        o.runtimes = serde_json::from_str(
-            r#"{"cobol": {"command": "no-such-cobol-xyz", "extensions": [".cob"]}}"#,
-        )
-        .unwrap();
+        o.runtimes =
+            serde_json::from_str(r#"{"cobol": {"command": "no-such-cobol-xyz", "extensions": [".cob"]}}"#).unwrap();
     });
     for (name, code) in [
         ("missing", "FUNCTION_NOT_FOUND"),
@@ -355,10 +275,7 @@ async fn lookup_failures() {
         assert!(v["exitCode"].is_null());
     }
     let v = json(&invoke(&rt, "custom", "null").await);
-    assert!(v["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("no-such-cobol-xyz"));
+    assert!(v["error"]["message"].as_str().unwrap().contains("no-such-cobol-xyz"));
     let v = json(&invoke(&rt, "missing", "{not json").await);
     assert_eq!(v["error"]["code"], "INVALID_INPUT");
 }
@@ -384,16 +301,10 @@ async fn cancel_stops_a_running_function_and_a_cancelled_one_never_starts() {
     let rt = fx.runtime(|_| {});
     let cancel = CancellationToken::new();
     cancel.cancel();
-    let opts = InvokeOptions {
-        cancel: Some(cancel),
-        ..Default::default()
-    };
+    let opts = InvokeOptions { cancel: Some(cancel), ..Default::default() };
     let v = json(&rt.invoke("slow", "null", opts).await.unwrap());
     assert_eq!(v["error"]["code"], "CANCELLED");
-    assert!(
-        !marker.exists(),
-        "an already-cancelled invocation must not spawn"
-    );
+    assert!(!marker.exists(), "an already-cancelled invocation must not spawn");
 
     let cancel = CancellationToken::new();
     let c2 = cancel.clone();
@@ -401,10 +312,7 @@ async fn cancel_stops_a_running_function_and_a_cancelled_one_never_starts() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         c2.cancel();
     });
-    let opts = InvokeOptions {
-        cancel: Some(cancel),
-        ..Default::default()
-    };
+    let opts = InvokeOptions { cancel: Some(cancel), ..Default::default() };
     let t = Instant::now();
     let v = json(&rt.invoke("slow", "null", opts).await.unwrap());
     assert_eq!(v["error"]["code"], "CANCELLED");
@@ -416,20 +324,12 @@ async fn cancel_stops_a_running_function_and_a_cancelled_one_never_starts() {
 async fn max_concurrency_queues_and_close_cancels() {
     let fx = Fixture::new();
     let log = fx.path().join("log");
-    fx.sh(
-        "one",
-        &format!(
-            "echo start >> {0}; sleep 0.2; echo end >> {0}; echo '{{\"success\":true}}'",
-            log.display()
-        ),
-    );
+    fx.sh("one", &format!("echo start >> {0}; sleep 0.2; echo end >> {0}; echo '{{\"success\":true}}'", log.display()));
     let rt = (fx.runtime(|o| o.max_concurrency = 1));
     let mut tasks = Vec::new();
     for _ in 0..3 {
         let rt = rt.clone();
-        tasks.push(tokio::spawn(async move {
-            json(&invoke(&rt, "one", "null").await)
-        }));
+        tasks.push(tokio::spawn(async move { json(&invoke(&rt, "one", "null").await) }));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap()["success"], true);
@@ -443,12 +343,7 @@ async fn max_concurrency_queues_and_close_cancels() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     rt.close().await;
     assert_eq!(running.await.unwrap()["error"]["code"], "CANCELLED");
-    assert!(
-        rt.invoke("one", "null", InvokeOptions::default())
-            .await
-            .is_err(),
-        "invoke after close is an error"
-    );
+    assert!(rt.invoke("one", "null", InvokeOptions::default()).await.is_err(), "invoke after close is an error");
 }
 
 #[tokio::test]

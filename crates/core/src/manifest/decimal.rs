@@ -8,17 +8,10 @@
 pub(super) fn scale_decimal(number: &str, unit: u128) -> Option<u128> {
     let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (int_part.is_empty() && frac_part.is_empty())
-        || !all_digits(int_part)
-        || !all_digits(frac_part)
-    {
+    if (int_part.is_empty() && frac_part.is_empty()) || !all_digits(int_part) || !all_digits(frac_part) {
         return None;
     }
-    let int_value: u128 = if int_part.is_empty() {
-        0
-    } else {
-        int_part.parse().ok()?
-    };
+    let int_value: u128 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
     let whole = int_value.checked_mul(unit)?;
     // Digits past the 18th cannot change the result by a whole unit of anything we use.
     let frac = &frac_part[..frac_part.len().min(18)];
@@ -32,9 +25,7 @@ pub(super) fn scale_decimal(number: &str, unit: u128) -> Option<u128> {
 
 /// Splits "1500ms" into ("1500", "ms"): the leading run of digits and dots.
 pub(super) fn split_number(s: &str) -> (&str, &str) {
-    let end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
+    let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     s.split_at(end)
 }
 
@@ -51,10 +42,7 @@ mod tests {
         for bad in ["", ".", "1.2.3", "-1", "1e3", " 1"] {
             assert_eq!(scale_decimal(bad, 1), None, "{bad:?}");
         }
-        assert_eq!(
-            scale_decimal("999999999999999999999999999999", u64::MAX as u128),
-            None
-        );
+        assert_eq!(scale_decimal("999999999999999999999999999999", u64::MAX as u128), None);
         assert_eq!(split_number("1500ms"), ("1500", "ms"));
         assert_eq!(split_number("µs"), ("", "µs"));
     }

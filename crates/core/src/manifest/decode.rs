@@ -40,11 +40,7 @@ pub(super) fn decode(root: &Node) -> Result<Manifest, ManifestError> {
 fn route(f: &Fields) -> Result<Route, ManifestError> {
     Ok(Route {
         path: f.text("path")?.unwrap_or_default(),
-        methods: f
-            .texts("methods")?
-            .iter()
-            .map(|m| m.to_ascii_uppercase())
-            .collect(),
+        methods: f.texts("methods")?.iter().map(|m| m.to_ascii_uppercase()).collect(),
     })
 }
 
@@ -61,12 +57,8 @@ fn hook(f: &Fields) -> Result<Hook, ManifestError> {
                 secret: v.text("secret")?.unwrap_or_default(),
             })
         })?,
-        config: f.object("config", |c| {
-            Ok(HookConfig {
-                timeout: c.text("timeout")?,
-                other: c.json_except("timeout"),
-            })
-        })?,
+        config: f
+            .object("config", |c| Ok(HookConfig { timeout: c.text("timeout")?, other: c.json_except("timeout") }))?,
     })
 }
 
@@ -109,10 +101,7 @@ impl<'a> Fields<'a> {
     }
 
     fn wrong(&self, key: &str, expected: &str, got: &Node) -> ManifestError {
-        ManifestError::new(
-            self.field(key),
-            format!("expected {expected}, got {}", got.kind()),
-        )
+        ManifestError::new(self.field(key), format!("expected {expected}, got {}", got.kind()))
     }
 
     /// The value of `key`; null counts as absent.
@@ -139,10 +128,9 @@ impl<'a> Fields<'a> {
         let field = self.field(key);
         let item = |(i, node): (usize, &Node)| match node {
             Node::Scalar { text, .. } => Ok(text.clone()),
-            other => Err(ManifestError::new(
-                format!("{field}[{i}]"),
-                format!("expected a string, got {}", other.kind()),
-            )),
+            other => {
+                Err(ManifestError::new(format!("{field}[{i}]"), format!("expected a string, got {}", other.kind())))
+            }
         };
         items.iter().enumerate().map(item).collect()
     }
@@ -175,10 +163,9 @@ impl<'a> Fields<'a> {
         };
         match (parsed, node) {
             (Some(n), _) => Ok(Some(n)),
-            (None, Node::Scalar { text, .. }) => Err(ManifestError::new(
-                self.field(key),
-                format!("expected a positive integer, got {text:?}"),
-            )),
+            (None, Node::Scalar { text, .. }) => {
+                Err(ManifestError::new(self.field(key), format!("expected a positive integer, got {text:?}")))
+            }
             (None, other) => Err(self.wrong(key, "a positive integer", other)),
         }
     }
@@ -208,20 +195,15 @@ impl<'a> Fields<'a> {
         let field = self.field(key);
         let item = |(i, node): (usize, &Node)| match node {
             Node::Map(entries) => decode(&Fields::new(entries, format!("{field}[{i}]"))),
-            other => Err(ManifestError::new(
-                format!("{field}[{i}]"),
-                format!("expected a mapping, got {}", other.kind()),
-            )),
+            other => {
+                Err(ManifestError::new(format!("{field}[{i}]"), format!("expected a mapping, got {}", other.kind())))
+            }
         };
         items.iter().enumerate().map(item).collect()
     }
 
     /// Every entry but `skip`, as JSON (free-form config).
     fn json_except(&self, skip: &str) -> serde_json::Map<String, serde_json::Value> {
-        self.entries
-            .iter()
-            .filter(|(k, _)| k != skip)
-            .map(|(k, v)| (k.clone(), v.to_json()))
-            .collect()
+        self.entries.iter().filter(|(k, _)| k != skip).map(|(k, v)| (k.clone(), v.to_json())).collect()
     }
 }

@@ -34,9 +34,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let mut first = true;
     while !rest.is_empty() {
         let (number, after) = split_number(rest);
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
+        let unit_len = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
         let (unit, next) = after.split_at(unit_len);
         // Only a lone number may omit its unit: "30" yes, "1m30" no.
         let nanos = match (unit, first && next.is_empty()) {
@@ -81,18 +79,11 @@ mod tests {
         assert_eq!(parse_duration("250us"), Ok(Duration::from_micros(250)));
         assert_eq!(parse_duration("3µs"), Ok(Duration::from_micros(3)));
         for bad in ["", "abc", "s", "5x", "1m30", "1..5s", "5 s", "+5s", "1e3s"] {
-            assert_eq!(
-                parse_duration(bad),
-                Err(format!("invalid duration {bad:?}"))
-            );
+            assert_eq!(parse_duration(bad), Err(format!("invalid duration {bad:?}")));
         }
         for bad in ["0", "0s", "-5s", "0.0000000001s"] {
-            assert!(parse_duration(bad)
-                .unwrap_err()
-                .ends_with("must be greater than 0"));
+            assert!(parse_duration(bad).unwrap_err().ends_with("must be greater than 0"));
         }
-        assert!(parse_duration("300000000000h")
-            .unwrap_err()
-            .ends_with("too large"));
+        assert!(parse_duration("300000000000h").unwrap_err().ends_with("too large"));
     }
 }

@@ -18,9 +18,7 @@ pub fn expand_vars(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Stri
                 _ => (None, 0),
             }
         } else {
-            let end = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
+            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
             if is_name(&after[..end]) {
                 (Some(&after[..end]), end)
             } else {

@@ -15,10 +15,7 @@ pub struct ManifestError {
 
 impl ManifestError {
     pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ManifestError {
-            field: field.into(),
-            message: message.into(),
-        }
+        ManifestError { field: field.into(), message: message.into() }
     }
 
     /// The same text as `Display`, naming `path` instead of `manifest.yaml`.

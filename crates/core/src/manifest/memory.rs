@@ -49,15 +49,10 @@ mod tests {
         assert_eq!(parse_memory_mb("1.5gb"), Ok(1536));
         assert_eq!(parse_memory_mb("2GiB"), Ok(2048));
         for bad in ["", "lots", "mb", "12 mb", "1.2.3g", "5pb"] {
-            assert_eq!(
-                parse_memory_mb(bad),
-                Err(format!("invalid memory size {bad:?}"))
-            );
+            assert_eq!(parse_memory_mb(bad), Err(format!("invalid memory size {bad:?}")));
         }
         for bad in ["0", "0mb", "-5mb", "0.0000001kb"] {
-            assert!(parse_memory_mb(bad)
-                .unwrap_err()
-                .ends_with("must be greater than 0"));
+            assert!(parse_memory_mb(bad).unwrap_err().ends_with("must be greater than 0"));
         }
     }
 }

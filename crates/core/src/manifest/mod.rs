@@ -31,8 +31,7 @@ pub use validate::DEFAULT_RUNTIMES;
 
 /// Parses and validates the text of a `manifest.yaml`.
 pub fn parse_manifest(yaml_text: &str) -> Result<Manifest, ManifestError> {
-    let tree = yaml_tree::load(yaml_text)
-        .map_err(|e| ManifestError::new("(yaml)", format!("invalid YAML: {e}")))?;
+    let tree = yaml_tree::load(yaml_text).map_err(|e| ManifestError::new("(yaml)", format!("invalid YAML: {e}")))?;
     let manifest = decode::decode(&tree)?;
     validate::validate(&manifest)?;
     Ok(manifest)
@@ -41,8 +40,7 @@ pub fn parse_manifest(yaml_text: &str) -> Result<Manifest, ManifestError> {
 /// Reads, parses and validates a manifest file. A read error names the file;
 /// use [`ManifestError::in_file`] to name it in the other errors too.
 pub fn load_manifest(path: &Path) -> Result<Manifest, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ManifestError::new("(file)", format!("cannot read {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ManifestError::new("(file)", format!("cannot read {}: {e}", path.display())))?;
     parse_manifest(&text)
 }

@@ -11,10 +11,7 @@ pub(super) fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<u32> {
         let digits = b.get(from..from + len)?;
-        digits
-            .iter()
-            .all(u8::is_ascii_digit)
-            .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+        digits.iter().all(u8::is_ascii_digit).then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
     };
     let at = |i: usize, chars: &[u8]| b.get(i).is_some_and(|c| chars.contains(c));
     let (Some(year), Some(month), Some(day)) = (num(0, 4), num(5, 2), num(8, 2)) else {
@@ -55,9 +52,7 @@ pub(super) fn is_rfc3339(s: &str) -> bool {
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
-            29
-        }
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -71,15 +66,7 @@ pub(super) fn check_cron(expr: &str) -> Result<(), String> {
     if let Some(every) = expr.strip_prefix("@every ") {
         return parse_duration(every).map(|_| ());
     }
-    const DESCRIPTORS: [&str; 7] = [
-        "@yearly",
-        "@annually",
-        "@monthly",
-        "@weekly",
-        "@daily",
-        "@midnight",
-        "@hourly",
-    ];
+    const DESCRIPTORS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
     if expr.starts_with('@') {
         return match DESCRIPTORS.contains(&expr) {
             true => Ok(()),
@@ -88,17 +75,12 @@ pub(super) fn check_cron(expr: &str) -> Result<(), String> {
     }
     let fields: Vec<&str> = expr.split_whitespace().collect();
     if fields.len() != 5 && fields.len() != 6 {
-        return Err(format!(
-            "invalid cron expression {expr:?}: expected 5 or 6 fields, got {}",
-            fields.len()
-        ));
+        return Err(format!("invalid cron expression {expr:?}: expected 5 or 6 fields, got {}", fields.len()));
     }
     // Digits, names (JAN, MON), and the operators * / , - ? L W #.
     let allowed = |c: char| c.is_ascii_alphanumeric() || "*/,-?#".contains(c);
     match fields.iter().find(|f| !f.chars().all(allowed)) {
-        Some(bad) => Err(format!(
-            "invalid cron expression {expr:?}: bad field {bad:?}"
-        )),
+        Some(bad) => Err(format!("invalid cron expression {expr:?}: bad field {bad:?}")),
         None => Ok(()),
     }
 }
@@ -112,9 +94,7 @@ pub(super) fn is_time_zone(name: &str) -> bool {
     }
     let segment_ok = |seg: &str| {
         seg.starts_with(|c: char| c.is_ascii_alphabetic())
-            && seg
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+            && seg.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
     };
     if !name.split('/').all(segment_ok) {
         return false; // also rejects "", "/abs", "a//b" and any ".."
@@ -164,22 +144,10 @@ mod tests {
 
     #[test]
     fn crons() {
-        for ok in [
-            "0 0 * * *",
-            "*/5 * * * * *",
-            "0 9 * * MON-FRI",
-            "@daily",
-            "@every 90s",
-        ] {
+        for ok in ["0 0 * * *", "*/5 * * * * *", "0 9 * * MON-FRI", "@daily", "@every 90s"] {
             assert_eq!(check_cron(ok), Ok(()), "{ok}");
         }
-        for bad in [
-            "* * * *",
-            "0 0 * * * * *",
-            "0 0 * * $",
-            "@sometimes",
-            "@every x",
-        ] {
+        for bad in ["* * * *", "0 0 * * * * *", "0 0 * * $", "@sometimes", "@every x"] {
             assert!(check_cron(bad).is_err(), "{bad}");
         }
     }
@@ -189,13 +157,7 @@ mod tests {
         for ok in ["UTC", "Local"] {
             assert!(is_time_zone(ok));
         }
-        for bad in [
-            "",
-            "Not A Zone",
-            "../etc/passwd",
-            "/etc/localtime",
-            "Europe//Paris",
-        ] {
+        for bad in ["", "Not A Zone", "../etc/passwd", "/etc/localtime", "Europe//Paris"] {
             assert!(!is_time_zone(bad), "{bad}");
         }
         if Path::new("/usr/share/zoneinfo/America/New_York").exists() {

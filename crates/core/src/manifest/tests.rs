@@ -215,12 +215,8 @@ fn table() {
     let rows = cases();
     for (name, yaml, want) in &rows {
         match (parse_manifest(yaml), want) {
-            (Result::Ok(m), Ok(check)) if !check(&m) => {
-                failures.push(format!("{name}: check failed: {m:#?}"))
-            }
-            (Result::Ok(m), Err(want)) => {
-                failures.push(format!("{name}: want error {want:?}, got {m:?}"))
-            }
+            (Result::Ok(m), Ok(check)) if !check(&m) => failures.push(format!("{name}: check failed: {m:#?}")),
+            (Result::Ok(m), Err(want)) => failures.push(format!("{name}: want error {want:?}, got {m:?}")),
             (Result::Err(e), Ok(_)) => failures.push(format!("{name}: unexpected error: {e}")),
             (Result::Err(e), Err(want)) if !e.to_string().contains(want) => {
                 failures.push(format!("{name}: error {:?} lacks {want:?}", e.to_string()))
@@ -228,13 +224,7 @@ fn table() {
             _ => {}
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        rows.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), rows.len(), failures.join("\n"));
 }
 
 #[test]
@@ -254,33 +244,18 @@ fn time_zone_database() {
 fn error_texts() {
     let err = parse_manifest("name: f\ntimeout: abc").unwrap_err();
     assert_eq!(err.field, "timeout");
-    assert_eq!(
-        err.to_string(),
-        r#"manifest.yaml: timeout: invalid duration "abc""#
-    );
+    assert_eq!(err.to_string(), r#"manifest.yaml: timeout: invalid duration "abc""#);
     let path = std::path::Path::new("/fns/hello/manifest.yaml");
-    assert_eq!(
-        err.in_file(path),
-        r#"/fns/hello/manifest.yaml: timeout: invalid duration "abc""#
-    );
+    assert_eq!(err.in_file(path), r#"/fns/hello/manifest.yaml: timeout: invalid duration "abc""#);
     let err = load_manifest(std::path::Path::new("/no/such/manifest.yaml")).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("cannot read /no/such/manifest.yaml"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("cannot read /no/such/manifest.yaml"), "{err}");
     let _: &dyn std::error::Error = &err;
 }
 
 #[test]
 fn serializes_with_yaml_names() {
     let json = serde_json::to_value(parse_manifest(FULL).unwrap()).unwrap();
-    let keys: Vec<&str> = json
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
     let want = [
         "name",
         "runtime",
@@ -300,10 +275,7 @@ fn serializes_with_yaml_names() {
     assert_eq!(json["timeout"], "30s");
     assert_eq!(json["env"]["PORT"], "8080");
     assert_eq!(json["hooks"][1]["type"], "auth");
-    assert_eq!(
-        json["hooks"][1]["config"],
-        serde_json::json!({"timeout": "5s", "on_failure": "reject"})
-    );
+    assert_eq!(json["hooks"][1]["config"], serde_json::json!({"timeout": "5s", "on_failure": "reject"}));
     assert_eq!(json["hooks"][2]["verification"]["type"], "hmac-sha256");
     assert_eq!(json["schedules"][0]["type"], "cron");
     assert_eq!(json["build"]["watch"], serde_json::json!(["src/**/*.ts"]));

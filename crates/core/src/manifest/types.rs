@@ -122,13 +122,7 @@ impl Manifest {
 
     /// `env` with `${VAR}` and `$VAR` expanded through `lookup` (usually
     /// `|k| std::env::var(k).ok()`); unset → "", `$$` → `$`.
-    pub fn expanded_env(
-        &self,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> BTreeMap<String, String> {
-        self.env
-            .iter()
-            .map(|(k, v)| (k.clone(), expand_vars(v, &lookup)))
-            .collect()
+    pub fn expanded_env(&self, lookup: impl Fn(&str) -> Option<String>) -> BTreeMap<String, String> {
+        self.env.iter().map(|(k, v)| (k.clone(), expand_vars(v, &lookup))).collect()
     }
 }

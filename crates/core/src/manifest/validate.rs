@@ -79,11 +79,7 @@ fn check_route(at: &str, route: &Route) -> Result<(), ManifestError> {
     if route.methods.is_empty() {
         return Err(ManifestError::new(field, "at least one method is required"));
     }
-    match route
-        .methods
-        .iter()
-        .find(|m| !METHODS.contains(&m.as_str()))
-    {
+    match route.methods.iter().find(|m| !METHODS.contains(&m.as_str())) {
         Some(bad) => Err(ManifestError::new(field, format!("invalid method {bad:?}"))),
         None => Ok(()),
     }
@@ -92,12 +88,7 @@ fn check_route(at: &str, route: &Route) -> Result<(), ManifestError> {
 fn check_hook(at: &str, hook: &Hook) -> Result<(), ManifestError> {
     let field = format!("{at}.type");
     require(&field, &hook.r#type)?;
-    one_of(
-        &field,
-        "hook type",
-        &hook.r#type,
-        &["database", "auth", "webhook"],
-    )?;
+    one_of(&field, "hook type", &hook.r#type, &["database", "auth", "webhook"])?;
     if hook.r#type != "webhook" {
         let what = format!("is required for {} hooks", hook.r#type);
         for (name, value) in [("source", &hook.source), ("action", &hook.action)] {
@@ -112,12 +103,7 @@ fn check_hook(at: &str, hook: &Hook) -> Result<(), ManifestError> {
         };
         let field = format!("{at}.verification.type");
         require(&field, &v.r#type)?;
-        one_of(
-            &field,
-            "verification type",
-            &v.r#type,
-            &["hmac-sha256", "hmac-sha1"],
-        )?;
+        one_of(&field, "verification type", &v.r#type, &["hmac-sha256", "hmac-sha1"])?;
         require(&format!("{at}.verification.header"), &v.header)?;
         require(&format!("{at}.verification.secret"), &v.secret)?;
     }
@@ -135,12 +121,7 @@ fn check_schedule(at: &str, s: &Schedule) -> Result<(), ManifestError> {
     require(&format!("{at}.name"), &s.name)?;
     let field = format!("{at}.type");
     require(&field, &s.r#type)?;
-    one_of(
-        &field,
-        "schedule type",
-        &s.r#type,
-        &["cron", "interval", "one_time"],
-    )?;
+    one_of(&field, "schedule type", &s.r#type, &["cron", "interval", "one_time"])?;
     let field = format!("{at}.expression");
     require(&field, &s.expression)?;
     let checked = match s.r#type.as_str() {
@@ -154,8 +135,7 @@ fn check_schedule(at: &str, s: &Schedule) -> Result<(), ManifestError> {
     checked.map_err(|e| ManifestError::new(field, e))?;
     match &s.timezone {
         Some(tz) if !is_time_zone(tz) => {
-            let msg =
-                format!("unknown time zone {tz:?} (expected an IANA name like \"Europe/Paris\")");
+            let msg = format!("unknown time zone {tz:?} (expected an IANA name like \"Europe/Paris\")");
             Err(ManifestError::new(format!("{at}.timezone"), msg))
         }
         _ => Ok(()),

@@ -30,14 +30,8 @@ impl Node {
     pub(super) fn kind(&self) -> &'static str {
         match self {
             Node::Null => "nothing",
-            Node::Scalar {
-                value: Value::Bool(_),
-                ..
-            } => "a boolean",
-            Node::Scalar {
-                value: Value::Number(_),
-                ..
-            } => "a number",
+            Node::Scalar { value: Value::Bool(_), .. } => "a boolean",
+            Node::Scalar { value: Value::Number(_), .. } => "a number",
             Node::Scalar { .. } => "a string",
             Node::Seq(_) => "a list",
             Node::Map(_) => "a mapping",
@@ -50,12 +44,7 @@ impl Node {
             Node::Null => Value::Null,
             Node::Scalar { value, .. } => value.clone(),
             Node::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Node::Map(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
+            Node::Map(entries) => Value::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
         }
     }
 
@@ -64,11 +53,7 @@ impl Node {
         match value {
             Value::Null => Node::Null,
             Value::Array(items) => Node::Seq(items.iter().map(Node::from_value).collect()),
-            Value::Object(map) => Node::Map(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Node::from_value(v)))
-                    .collect(),
-            ),
+            Value::Object(map) => Node::Map(map.iter().map(|(k, v)| (k.clone(), Node::from_value(v))).collect()),
             Value::String(s) => scalar(s.clone(), value),
             other => scalar(other.to_string(), other),
         }
@@ -76,10 +61,7 @@ impl Node {
 }
 
 fn scalar(text: String, value: &Value) -> Node {
-    Node::Scalar {
-        text,
-        value: value.clone(),
-    }
+    Node::Scalar { text, value: value.clone() }
 }
 
 fn options() -> serde_saphyr::Options {
@@ -93,9 +75,8 @@ fn options() -> serde_saphyr::Options {
 /// Parses one YAML document. Syntax errors carry line and column.
 pub(super) fn load(yaml: &str) -> Result<Node, String> {
     let shape: Value = serde_saphyr::from_str_with_options(yaml, options()).map_err(describe)?;
-    let texts = serde_saphyr::with_deserializer_from_str_with_options(yaml, options(), |de| {
-        Shaped(&shape).deserialize(de)
-    });
+    let texts =
+        serde_saphyr::with_deserializer_from_str_with_options(yaml, options(), |de| Shaped(&shape).deserialize(de));
     // Same input, same options: the passes agree. Should some exotic tag make
     // pass two fail anyway, pass one's canonical text is still a fine answer.
     Ok(texts.unwrap_or_else(|_| Node::from_value(&shape)))
@@ -106,10 +87,7 @@ fn describe(error: serde_saphyr::Error) -> String {
     error
         .to_string()
         .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
-        .replace(
-            "; use from_str_multiple or from_str_multiple_with_options",
-            "",
-        )
+        .replace("; use from_str_multiple or from_str_multiple_with_options", "")
 }
 
 /// Pass two: deserializes the node that pass one read as `.0`.
@@ -186,10 +164,7 @@ impl<'de> Visitor<'de> for MapShape<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries: Vec<(String, Node)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
-            let shape = self
-                .0
-                .get(&key)
-                .ok_or_else(|| de::Error::custom("key missing on replay"))?;
+            let shape = self.0.get(&key).ok_or_else(|| de::Error::custom("key missing on replay"))?;
             let node = map.next_value_seed(Shaped(shape))?;
             // A repeated key (merge keys) replaces in place, as serde_json's map did.
             match entries.iter_mut().find(|(k, _)| *k == key) {
@@ -206,9 +181,7 @@ mod tests {
     use super::*;
 
     fn text(node: &Node, key: &str) -> String {
-        let Node::Map(entries) = node else {
-            panic!("not a map")
-        };
+        let Node::Map(entries) = node else { panic!("not a map") };
         match &entries.iter().find(|(k, _)| k == key).unwrap().1 {
             Node::Scalar { text, .. } => text.clone(),
             other => panic!("{other:?}"),
@@ -217,8 +190,7 @@ mod tests {
 
     #[test]
     fn keeps_scalar_text() {
-        let node =
-            load("a: 1.10\nb: 0x1F\nc: yes\nd: 1_000\ne: '007'\nf: ~\ng: [1, {h: 2}]\n").unwrap();
+        let node = load("a: 1.10\nb: 0x1F\nc: yes\nd: 1_000\ne: '007'\nf: ~\ng: [1, {h: 2}]\n").unwrap();
         assert_eq!(text(&node, "a"), "1.10");
         assert_eq!(text(&node, "b"), "0x1F");
         assert_eq!(text(&node, "c"), "yes");

@@ -9,10 +9,7 @@ const CHUNK: usize = 64 * 1024;
 pub struct OverCap;
 
 /// Reads to EOF, failing as soon as more than `cap` bytes arrive.
-pub async fn read_capped<R: AsyncRead + Unpin>(
-    mut reader: R,
-    cap: usize,
-) -> Result<Vec<u8>, OverCap> {
+pub async fn read_capped<R: AsyncRead + Unpin>(mut reader: R, cap: usize) -> Result<Vec<u8>, OverCap> {
     let mut buf = Vec::new();
     loop {
         // Amortised doubling: a 100 MB response costs ~log2 reallocations.
@@ -74,10 +71,7 @@ mod tests {
     #[tokio::test]
     async fn capped_read_returns_everything_under_the_cap() {
         let data = vec![7u8; 300_000];
-        assert_eq!(
-            read_capped(&data[..], 300_000).await.unwrap().len(),
-            300_000
-        );
+        assert_eq!(read_capped(&data[..], 300_000).await.unwrap().len(), 300_000);
         assert_eq!(read_capped(&data[..], 299_999).await, Err(OverCap));
         assert_eq!(read_capped(&b""[..], 0).await.unwrap(), b"");
     }

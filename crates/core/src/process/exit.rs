@@ -56,14 +56,7 @@ impl ExitWaiter {
 async fn wait_no_reap(pid: i32) -> io::Result<()> {
     tokio::task::spawn_blocking(move || loop {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let rc = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
+        let rc = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
         if rc == 0 {
             return Ok(());
         }

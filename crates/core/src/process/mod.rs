@@ -62,14 +62,7 @@ impl Process {
         let stdin = child.stdin.take().map(ChildStdin::from_std).transpose()?;
         let stdout = child.stdout.take().map(ChildStdout::from_std).transpose()?;
         let stderr = child.stderr.take().map(ChildStderr::from_std).transpose()?;
-        Ok(Process {
-            child,
-            group,
-            exit,
-            stdin,
-            stdout,
-            stderr,
-        })
+        Ok(Process { child, group, exit, stdin, stdout, stderr })
     }
 
     pub fn pid(&self) -> i32 {

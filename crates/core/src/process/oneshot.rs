@@ -25,11 +25,7 @@ impl Completed {
     }
 }
 
-pub async fn run(
-    spec: &Spec<'_>,
-    timeout: Duration,
-    grace: Duration,
-) -> std::io::Result<Completed> {
+pub async fn run(spec: &Spec<'_>, timeout: Duration, grace: Duration) -> std::io::Result<Completed> {
     let mut process = Process::spawn(spec)?;
     drop(process.stdin.take());
     let output = Mutex::new(Vec::new());
@@ -59,11 +55,7 @@ pub async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(1), &mut drain).await;
     }
     let bytes = std::mem::take(&mut *output.lock().unwrap());
-    Ok(Completed {
-        exit,
-        output: String::from_utf8_lossy(&bytes).into_owned(),
-        timed_out,
-    })
+    Ok(Completed { exit, output: String::from_utf8_lossy(&bytes).into_owned(), timed_out })
 }
 
 async fn collect<R: AsyncRead + Unpin>(mut reader: R, into: &Mutex<Vec<u8>>) {
