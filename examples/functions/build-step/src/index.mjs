@@ -1,0 +1,10 @@
+// Source of the build-step example; build.sh stamps it into dist/index.mjs.
+import { handler } from "../../../../sdk/js/alyx.mjs";
+
+const BUILD = { builtAt: "__BUILT_AT__", sourceLines: __SOURCE_LINES__ };
+
+handler((input, ctx) => {
+  const name = input?.name ?? "World";
+  ctx.log.info("greeting", { name, build: BUILD });
+  return { message: `Hello, ${name}!`, build: BUILD };
+});

@@ -1,0 +1,7 @@
+import { handler } from "../../../sdk/js/alyx.mjs";
+
+handler((input, ctx) => {
+  const name = input?.name ?? "World";
+  ctx.log.info("greeting", { name });
+  return { message: `Hello, ${name}!`, runtime: "node", version: process.version };
+});
