@@ -16,6 +16,7 @@ use crate::logs::{parse_stderr_line, StderrLog, STDERR_RETAIN_BYTES};
 use crate::outcome::{Code, ErrorInfo, InvokeResult, LogEntry};
 use crate::process::capture::{read_capped, read_lines};
 use crate::process::group::signal_name;
+use crate::process::memory;
 use crate::process::{Exit, Process, Spec};
 use crate::protocol::parse_stdout;
 
@@ -37,6 +38,8 @@ pub struct Job {
     pub timeout: Duration,
     pub kill_grace: Duration,
     pub max_output: usize,
+    /// The manifest `memory` limit, in bytes, enforced by sampling RSS.
+    pub memory_limit: Option<u64>,
     pub cancel: CancellationToken,
     pub on_log: Option<LogSink>,
     /// Never shown to anyone: redacted from logs and error details.
@@ -49,7 +52,11 @@ enum Stop {
     Timeout,
     Cancelled,
     OutputTooLarge,
+    MemoryLimit(u64),
 }
+
+/// How often a memory-limited function's RSS is sampled.
+const MEMORY_SAMPLE_EVERY: Duration = Duration::from_millis(50);
 
 /// The pieces of a finished invocation the result is built from.
 pub struct Finished {
@@ -126,6 +133,8 @@ pub async fn execute(job: Job) -> Finished {
         {
             let exited = process.exited();
             tokio::pin!(exited);
+            let pid = process.pid();
+            let mut sampler = tokio::time::interval(MEMORY_SAMPLE_EVERY);
             loop {
                 tokio::select! {
                     r = &mut stdout_fut, if stdout.is_none() => match r {
@@ -136,6 +145,13 @@ pub async fn execute(job: Job) -> Finished {
                     _ = &mut exited => break,
                     _ = tokio::time::sleep_until(job.deadline) => { stop = Some(Stop::Timeout); break; }
                     _ = job.cancel.cancelled() => { stop = Some(Stop::Cancelled); break; }
+                    _ = sampler.tick(), if job.memory_limit.is_some() => {
+                        let limit = job.memory_limit.unwrap_or(u64::MAX);
+                        if let Some(rss) = memory::tree_rss(pid).filter(|rss| *rss > limit) {
+                            stop = Some(Stop::MemoryLimit(rss));
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -187,6 +203,9 @@ pub async fn execute(job: Job) -> Finished {
             return stopped(Code::Timeout, format!("function timed out after {} ms", job.timeout.as_millis()))
         }
         Some(Stop::Cancelled) => return stopped(Code::Cancelled, "invocation was cancelled".into()),
+        Some(Stop::MemoryLimit(rss)) => {
+            return stopped(Code::MemoryLimitExceeded, memory_message(job.memory_limit, Some(rss)))
+        }
         Some(Stop::OutputTooLarge) => {
             return stopped(Code::OutputTooLarge, format!("stdout exceeded maxOutputBytes ({} bytes)", job.max_output))
         }
@@ -194,6 +213,11 @@ pub async fn execute(job: Job) -> Finished {
     }
 
     let stdout = stdout.unwrap_or_default();
+    // A runtime's own heap cap (node/deno get --max-old-space-size from the
+    // limit) ends the process before the sampler sees it: same outcome.
+    if job.memory_limit.is_some() && exit != Exit::Code(0) && stderr_tail.text().contains("heap out of memory") {
+        return stopped(Code::MemoryLimitExceeded, memory_message(job.memory_limit, None));
+    }
     if let Exit::Signal(sig) = exit {
         let name = signal_name(sig);
         let mut f = stopped(Code::Killed, format!("function died of {name}"));
@@ -239,6 +263,15 @@ pub async fn execute(job: Job) -> Finished {
             ]));
             f
         }
+    }
+}
+
+fn memory_message(limit: Option<u64>, rss: Option<u64>) -> String {
+    const MB: u64 = 1024 * 1024;
+    let limit = limit.unwrap_or(0) / MB;
+    match rss {
+        Some(rss) => format!("function exceeded its memory limit of {limit} MB (resident {} MB)", rss / MB),
+        None => format!("function exceeded its memory limit of {limit} MB (its runtime's heap limit)"),
     }
 }
 

@@ -193,6 +193,21 @@ impl Registry {
     }
 }
 
+/// Native hints that make a runtime respect a memory limit itself (the
+/// sampler still enforces it): V8's heap cap for node and deno, Go's soft
+/// limit. Returns args to put before the entry and env to add.
+pub fn memory_hint(def: &RuntimeDef, mb: u64) -> (Vec<String>, Vec<(String, String)>) {
+    if def.custom {
+        return (Vec::new(), Vec::new());
+    }
+    match def.name.as_str() {
+        "node" => (vec![format!("--max-old-space-size={mb}")], Vec::new()),
+        "deno" => (vec![format!("--v8-flags=--max-old-space-size={mb}")], Vec::new()),
+        "go" => (Vec::new(), vec![("GOMEMLIMIT".to_string(), format!("{mb}MiB"))]),
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
 fn spec_program(spec: &RuntimeSpec) -> &str {
     match &spec.command {
         Command::One(p) => p,

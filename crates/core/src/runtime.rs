@@ -22,7 +22,7 @@ use crate::function::{load, FunctionDef, FunctionInfo};
 use crate::outcome::{Code, ErrorInfo, InvokeResult};
 use crate::protocol::{Context, Request};
 use crate::queue::{FifoSlots, Place};
-use crate::registry::{Launch, Registry, RuntimeSpec};
+use crate::registry::{memory_hint, Launch, Registry, RuntimeSpec};
 use crate::token::TokenStore;
 
 /// `new FunctionRuntime(options)`; JSON names are the JS ones.
@@ -241,6 +241,11 @@ impl Runtime {
             ("ALYX_AUTH", auth_json),
             ("PYTHONUNBUFFERED", "1".to_string()),
         ];
+        if let (Some(mb), Some(def)) = (function.memory_mb(), self.registry.get(&function.runtime)) {
+            for (k, v) in memory_hint(def, mb).1 {
+                env.insert(k.into(), v.into());
+            }
+        }
         apply(&mut env, &options.env);
         for (k, v) in alyx_vars {
             env.insert(k.into(), v.into());
@@ -256,6 +261,7 @@ impl Runtime {
             timeout,
             kill_grace: Duration::from_millis(self.options.kill_grace_ms),
             max_output: self.options.max_output_bytes,
+            memory_limit: function.memory_mb().map(|mb| mb * 1024 * 1024),
             cancel: either(cancel.clone(), user_cancel.clone()),
             on_log: options.on_log.clone(),
             secret: token.as_str().to_string(),
@@ -300,6 +306,9 @@ impl Runtime {
             }
             (Launch::Interpreter | Launch::GoBuild, Some(resolved)) => {
                 let mut args: Vec<OsString> = resolved.args.into_iter().map(OsString::from).collect();
+                if let Some(mb) = function.memory_mb() {
+                    args.extend(memory_hint(def, mb).0.into_iter().map(OsString::from));
+                }
                 args.push(entry);
                 Ok((resolved.program, args, built))
             }

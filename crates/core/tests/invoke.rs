@@ -325,7 +325,7 @@ async fn max_concurrency_queues_and_close_cancels() {
     let fx = Fixture::new();
     let log = fx.path().join("log");
     fx.sh("one", &format!("echo start >> {0}; sleep 0.2; echo end >> {0}; echo '{{\"success\":true}}'", log.display()));
-    let rt = (fx.runtime(|o| o.max_concurrency = 1));
+    let rt = fx.runtime(|o| o.max_concurrency = 1);
     let mut tasks = Vec::new();
     for _ in 0..3 {
         let rt = rt.clone();
@@ -351,7 +351,7 @@ async fn token_is_valid_only_while_running_and_never_logged() {
     let fx = Fixture::new();
     let tokfile = fx.path().join("token.txt");
     fx.sh("tok", &format!("echo \"$ALYX_INTERNAL_TOKEN\" > {0}.tmp; mv {0}.tmp {0}; echo \"my token is $ALYX_INTERNAL_TOKEN\" >&2; sleep 1; echo '{{\"success\":true}}'", tokfile.display()));
-    let rt = (fx.runtime(|_| {}));
+    let rt = fx.runtime(|_| {});
     let rt2 = rt.clone();
     let task = tokio::spawn(async move { json(&invoke(&rt2, "tok", "null").await) });
     let mut token = String::new();
@@ -375,7 +375,7 @@ async fn token_is_valid_only_while_running_and_never_logged() {
 async fn no_zombies_after_many_invocations() {
     let fx = Fixture::new();
     fx.sh("quick", r#"echo '{"success":true,"output":1}'"#);
-    let rt = (fx.runtime(|_| {}));
+    let rt = fx.runtime(|_| {});
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let rt = rt.clone();
@@ -395,4 +395,31 @@ async fn no_zombies_after_many_invocations() {
         })
         .count();
     assert_eq!(zombies, 0);
+}
+
+#[tokio::test]
+async fn memory_limit_kills_a_function_that_allocates_past_it() {
+    let fx = Fixture::new();
+    fx.file(
+        "hog",
+        "main.py",
+        "import time\nchunks = []\nfor _ in range(64):\n    chunks.append(b'x' * (16 * 1024 * 1024))\n    time.sleep(0.01)\nprint('{\"success\": true}')\n",
+        false,
+    );
+    fx.file("hog", "manifest.yaml", "name: hog\nmemory: 128mb\n", false);
+    fx.file(
+        "small",
+        "main.py",
+        "import json,sys; json.load(sys.stdin); print('{\"success\": true, \"output\": 1}')\n",
+        false,
+    );
+    fx.file("small", "manifest.yaml", "name: small\nmemory: 128mb\n", false);
+    let rt = fx.runtime(|_| {});
+    let t = Instant::now();
+    let v = json(&invoke(&rt, "hog", "null").await);
+    assert_eq!(v["error"]["code"], "MEMORY_LIMIT_EXCEEDED", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("128 MB"), "{v}");
+    assert!(t.elapsed() < Duration::from_secs(10));
+    let v = json(&invoke(&rt, "small", "null").await);
+    assert_eq!(v["output"], 1, "a function under its limit is unaffected: {v}");
 }

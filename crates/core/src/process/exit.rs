@@ -2,6 +2,7 @@
 //! leader is an unreaped zombie its pid (= the group id) cannot be reused,
 //! so signalling the group afterwards can never hit an unrelated process.
 
+#[cfg_attr(windows, allow(unused_imports))]
 use std::io;
 
 #[cfg(target_os = "linux")]
@@ -33,6 +34,9 @@ impl ExitWaiter {
         }
     }
 }
+
+#[cfg(windows)]
+pub use super::job_windows::ExitWaiter;
 
 #[cfg(all(unix, not(target_os = "linux")))]
 pub struct ExitWaiter {

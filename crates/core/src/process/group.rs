@@ -31,6 +31,8 @@ impl GroupGuard {
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         LIVE_GROUPS.lock().unwrap().remove(&self.pgid);
+        #[cfg(windows)]
+        super::job_windows::forget(self.pgid as u32);
     }
 }
 
@@ -51,7 +53,11 @@ pub(crate) fn signal_group(pgid: i32, sig: Signal) {
 }
 
 #[cfg(not(unix))]
-fn signal_group(_pgid: i32, _sig: Signal) {}
+pub(crate) fn signal_group(_pgid: i32, _sig: Signal) {
+    // Windows: the function's job object; Term and Kill both terminate it.
+    #[cfg(windows)]
+    super::job_windows::terminate(_pgid as u32);
+}
 
 /// SIGKILLs every live function process group in this host process. Called
 /// when the host exits or is told to stop (SIGINT/SIGTERM). Returns how many.
@@ -88,4 +94,10 @@ pub fn signal_name(sig: i32) -> String {
         _ => return format!("SIG{sig}"),
     };
     name.to_string()
+}
+
+/// No signals off Unix: `Exit::Signal` never happens there.
+#[cfg(not(unix))]
+pub fn signal_name(sig: i32) -> String {
+    format!("SIG{sig}")
 }

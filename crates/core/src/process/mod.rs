@@ -4,6 +4,9 @@
 pub mod capture;
 pub mod exit;
 pub mod group;
+#[cfg(windows)]
+mod job_windows;
+pub mod memory;
 pub mod oneshot;
 
 use std::ffi::OsString;
@@ -55,7 +58,15 @@ impl Process {
             .stderr(Stdio::piped());
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        #[cfg(windows)]
+        std::os::windows::process::CommandExt::creation_flags(&mut cmd, job_windows::SPAWN_FLAGS);
         let mut child = cmd.spawn()?;
+        #[cfg(windows)]
+        if let Err(e) = job_windows::adopt(&child) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
         let pid = child.id() as i32;
         let group = Some(GroupGuard::register(pid));
         let exit = ExitWaiter::new(pid);
