@@ -20,6 +20,7 @@ handler(async (input, ctx) => {
   ctx.log.info('probe log', { n: 1 })
   ctx.log.warn('careful')
   console.log('stray print')
+  if (!globalThis.Deno) process.stdout.write('raw write\\n')
   const { log, ...fields } = ctx
   return { input, ctx: fields }
 })
@@ -141,6 +142,7 @@ for (const [name, [, commands, childRedirected]] of Object.entries(probes)) {
     assert.equal(res.logs.find((l) => l.message === 'careful')?.level, 'warn')
     // Printed text arrives on stderr; nothing but the response went to stdout.
     assert.equal(res.logs.find((l) => l.message === 'stray print')?.source, 'stderr', describe(res))
+    if (name === 'sdk-node' || name === 'sdk-bun') assert.equal(res.logs.find((l) => l.message === 'raw write')?.source, 'stderr', describe(res))
     if (childRedirected) assert.equal(res.logs.find((l) => l.message === 'child print')?.source, 'stderr', describe(res))
     assert.ok(!res.logs.some((l) => l.source === 'stdout'), describe(res))
   })

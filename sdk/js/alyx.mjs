@@ -79,12 +79,19 @@ async function respondAndExit(response, exitCode) {
 }
 
 // console.log/info/debug print to stdout, which carries the response: while
-// the user's code runs they go to stderr instead, as logs.
+// the user's code runs they go to stderr instead, as logs. Under Node and Bun
+// so does process.stdout.write (Deno.stdout is left alone).
 const redirected = ["log", "info", "debug"];
-function redirectConsole() {
+function redirectStdout() {
   const saved = redirected.map((name) => console[name]);
   for (const name of redirected) console[name] = writeStderrLine;
-  return () => redirected.forEach((name, i) => (console[name] = saved[i]));
+  const stdout = isDeno ? null : process.stdout;
+  const savedWrite = stdout?.write;
+  if (stdout) stdout.write = process.stderr.write.bind(process.stderr);
+  return () => {
+    redirected.forEach((name, i) => (console[name] = saved[i]));
+    if (stdout) stdout.write = savedWrite;
+  };
 }
 
 function contextFrom(request) {
@@ -127,7 +134,7 @@ export async function handler(fn) {
   } catch (err) {
     return respondAndExit({ success: false, error: { code: "INVALID_REQUEST", message: `cannot read the request: ${err.message}` } }, 1);
   }
-  const restoreConsole = redirectConsole();
+  const restoreStdout = redirectStdout();
   let response;
   try {
     const output = await fn(request.input ?? null, contextFrom(request));
@@ -135,7 +142,7 @@ export async function handler(fn) {
   } catch (err) {
     response = errorResponse(err);
   } finally {
-    restoreConsole();
+    restoreStdout();
   }
   return respondAndExit(response, response.success ? 0 : 1);
 }
