@@ -102,9 +102,11 @@ impl NativeRuntime {
     }
 
     /// `RuntimeInfo[]` as JSON.
-    #[napi]
-    pub async fn runtimes(&self) -> String {
-        to_json(&self.inner.runtimes().await)
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn runtimes<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, String>> {
+        self.inner.capture_host_env();
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move { Ok(to_json(&inner.runtimes().await)) })
     }
 
     /// Watches functionsDir; `callback` receives each `WatchEvent` as JSON.

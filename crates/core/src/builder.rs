@@ -123,7 +123,7 @@ pub async fn run_command(
         duration_ms: started.elapsed().as_millis() as u64,
         output,
     };
-    let path = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone()).or_else(|| std::env::var_os("PATH"));
+    let path = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
     let Some(program_path) =
         find_program(program, path).or_else(|| find_program(&dir.join(program).to_string_lossy(), None))
     else {

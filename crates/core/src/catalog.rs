@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::discovery::{function_dir, is_skipped_dir, is_valid_name};
+use crate::env::EnvMap;
 use crate::function::{load_dir, FunctionDef, LoadError};
 use crate::registry::Registry;
 
@@ -27,7 +28,7 @@ pub struct Catalog {
 impl Catalog {
     /// Non-recursive scan: every directory not skipped by name is a function
     /// or a diagnostic. A missing `root` is an empty catalog plus a diagnostic.
-    pub fn scan(root: &Path, registry: &Registry) -> Catalog {
+    pub fn scan(root: &Path, registry: &Registry, host: &EnvMap) -> Catalog {
         let mut catalog = Catalog::default();
         let entries = match std::fs::read_dir(root) {
             Ok(e) => e,
@@ -48,13 +49,19 @@ impl Catalog {
             .collect();
         names.sort();
         for name in names {
-            catalog.refresh(root, &name, registry);
+            catalog.refresh(root, &name, registry, host);
         }
         catalog
     }
 
     /// Re-reads one function; returns what it is now (None: gone).
-    pub fn refresh(&mut self, root: &Path, name: &str, registry: &Registry) -> Option<Result<(), LoadError>> {
+    pub fn refresh(
+        &mut self,
+        root: &Path,
+        name: &str,
+        registry: &Registry,
+        host: &EnvMap,
+    ) -> Option<Result<(), LoadError>> {
         self.functions.remove(name);
         self.diagnostics.retain(|d| d.name != name);
         let path = root.join(name);
@@ -62,7 +69,7 @@ impl Catalog {
             Err(LoadError::InvalidName(format!("directory name {name:?} is not a valid function name")))
         } else {
             match function_dir(root, name) {
-                Ok(Some(dir)) => load_dir(name, dir, registry),
+                Ok(Some(dir)) => load_dir(name, dir, registry, host),
                 Ok(None) => return None,
                 Err(e) => Err(LoadError::InvalidName(e)),
             }
@@ -109,7 +116,7 @@ mod tests {
         write(root, "not a name/index.js", "");
         write(root, "file.js", "");
         let reg = Registry::with_defaults();
-        let c = Catalog::scan(root, &reg);
+        let c = Catalog::scan(root, &reg, &crate::env::snapshot());
         assert_eq!(c.functions.keys().collect::<Vec<_>>(), ["hello", "py"]);
         assert_eq!(c.functions["hello"].runtime, "deno");
         assert_eq!(c.functions["py"].runtime, "python");
@@ -124,7 +131,7 @@ mod tests {
 
     #[test]
     fn missing_root_is_empty_with_a_diagnostic() {
-        let c = Catalog::scan(Path::new("/definitely/not/here"), &Registry::with_defaults());
+        let c = Catalog::scan(Path::new("/definitely/not/here"), &Registry::with_defaults(), &Default::default());
         assert!(c.functions.is_empty());
         assert_eq!(c.diagnostics.len(), 1);
         assert!(c.diagnostics[0].message.contains("cannot read functions directory"));
@@ -144,7 +151,7 @@ mod tests {
             "name: b\nruntime: node\nbuild:\n  command: sh\n  args: [build.sh]\n  output: dist/index.js\n",
         );
         write(root, "missing/manifest.yaml", "name: missing\nentry: nope.js\n");
-        let c = Catalog::scan(root, &Registry::with_defaults());
+        let c = Catalog::scan(root, &Registry::with_defaults(), &crate::env::snapshot());
         let m = &c.functions["m"];
         assert_eq!(m.entry, root.join("m/src/app.js"));
         assert_eq!(m.runtime, "node");

@@ -44,6 +44,18 @@ pub enum InheritEnv {
 
 pub type EnvMap = BTreeMap<OsString, OsString>;
 
+/// The host environment, read once. Take it on the host's own thread (the
+/// JS thread): reading `environ` from a worker while the host's code calls
+/// setenv (Node's `process.env.X = …`) is a data race in libc.
+pub fn snapshot() -> EnvMap {
+    std::env::vars_os().collect()
+}
+
+/// A variable of a snapshot, as text.
+pub fn lookup(env: &EnvMap, key: &str) -> Option<String> {
+    env.get(OsStr::new(key)).map(|v| v.to_string_lossy().into_owned())
+}
+
 /// Host variables to pass through, before any layer is applied.
 pub fn host_layer(
     inherit: &InheritEnv,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::discovery::{detect_runtime, find_entry, function_dir, is_valid_name};
+use crate::env::{lookup, EnvMap};
 use crate::manifest::{load_manifest, BuildConfig, Hook, Manifest, Route, Schedule};
 use crate::outcome::{Code, ErrorInfo};
 use crate::registry::Registry;
@@ -118,7 +119,7 @@ impl LoadError {
 }
 
 /// Loads `root/name`, refusing names that could leave `root`.
-pub fn load(root: &Path, name: &str, registry: &Registry) -> Result<FunctionDef, LoadError> {
+pub fn load(root: &Path, name: &str, registry: &Registry, host: &EnvMap) -> Result<FunctionDef, LoadError> {
     if !is_valid_name(name) {
         return Err(LoadError::InvalidName(format!(
             "invalid function name {name:?}: must match ^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -127,11 +128,12 @@ pub fn load(root: &Path, name: &str, registry: &Registry) -> Result<FunctionDef,
     let dir = function_dir(root, name)
         .map_err(LoadError::InvalidName)?
         .ok_or_else(|| LoadError::NotFound(format!("no function named \"{name}\" in {}", root.display())))?;
-    load_dir(name, dir, registry)
+    load_dir(name, dir, registry, host)
 }
 
 /// Loads a function from its (already validated) directory.
-pub fn load_dir(name: &str, dir: PathBuf, registry: &Registry) -> Result<FunctionDef, LoadError> {
+/// `host` supplies the variables `${VAR}` in the manifest's env expands to.
+pub fn load_dir(name: &str, dir: PathBuf, registry: &Registry, host: &EnvMap) -> Result<FunctionDef, LoadError> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let manifest = if manifest_path.is_file() {
         let m = load_manifest(&manifest_path).map_err(|e| LoadError::InvalidManifest(e.in_file(&manifest_path)))?;
@@ -176,6 +178,6 @@ pub fn load_dir(name: &str, dir: PathBuf, registry: &Registry) -> Result<Functio
                 ))
             })?,
     };
-    let env = m.map(|m| m.expanded_env(|k| std::env::var(k).ok())).unwrap_or_default();
+    let env = m.map(|m| m.expanded_env(|k| lookup(host, k))).unwrap_or_default();
     Ok(FunctionDef { name: name.to_string(), dir, entry, runtime, manifest, env })
 }

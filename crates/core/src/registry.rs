@@ -2,7 +2,7 @@
 //! PATH, and what to tell a user who has not installed it.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -176,11 +176,10 @@ impl Registry {
         found
     }
 
-    /// Finds the runtime's program on the host PATH.
-    pub fn resolve(&self, def: &RuntimeDef) -> Result<Resolved, String> {
-        let path = std::env::var_os("PATH");
+    /// Finds the runtime's program on the host's PATH.
+    pub fn resolve(&self, def: &RuntimeDef, path: Option<&OsStr>) -> Result<Resolved, String> {
         for program in &def.programs {
-            if let Some(found) = find_program(program, path.clone()) {
+            if let Some(found) = find_program(program, path.map(OsStr::to_os_string)) {
                 return Ok(Resolved { program: found, args: def.args.clone() });
             }
         }
@@ -250,7 +249,7 @@ mod tests {
     fn resolves_to_an_absolute_path() {
         let r = Registry::with_defaults();
         let sh = RuntimeDef { programs: vec!["sh".into()], ..r.get("node").unwrap().clone() };
-        let resolved = r.resolve(&sh).unwrap();
+        let resolved = r.resolve(&sh, std::env::var_os("PATH").as_deref()).unwrap();
         assert!(resolved.program.is_absolute(), "{:?}", resolved.program);
     }
 
@@ -259,7 +258,7 @@ mod tests {
         let r = Registry::with_defaults();
         let ghost =
             RuntimeDef { programs: vec!["definitely-not-installed-xyz".into()], ..r.get("deno").unwrap().clone() };
-        let err = r.resolve(&ghost).unwrap_err();
+        let err = r.resolve(&ghost, std::env::var_os("PATH").as_deref()).unwrap_err();
         assert!(err.contains("not found on PATH"), "{err}");
         assert!(err.contains("Install Deno"), "{err}");
     }
@@ -279,7 +278,7 @@ mod tests {
         let node = r.get("node").unwrap();
         assert_eq!(node.programs, ["/usr/bin/env"]);
         assert_eq!(node.host_env, ["NODE_PATH"]);
-        assert_eq!(r.resolve(node).unwrap().program, PathBuf::from("/usr/bin/env"));
+        assert_eq!(r.resolve(node, None).unwrap().program, PathBuf::from("/usr/bin/env"));
     }
 
     #[test]

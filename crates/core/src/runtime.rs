@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::builder::{BuildReport, Builds};
 use crate::catalog::{Catalog, Diagnostic};
-use crate::env::{apply, host_layer, EnvMap, InheritEnv};
+use crate::env::{apply, host_layer, snapshot, EnvMap, InheritEnv};
 use crate::executor::{execute, Finished, Job, LogSink};
 use crate::function::{load, FunctionDef, FunctionInfo};
 use crate::outcome::{Code, ErrorInfo, InvokeResult};
@@ -93,6 +93,9 @@ pub struct Runtime {
     function_slots: std::sync::Mutex<BTreeMap<String, (u32, Arc<FifoSlots>)>>,
     catalog: std::sync::RwLock<Catalog>,
     builds: Builds,
+    /// The host environment as last read on a calling (host) thread; work
+    /// on worker threads uses this copy instead of reading `environ`.
+    host_env: std::sync::RwLock<Arc<EnvMap>>,
     closed: CancellationToken,
     in_flight: TaskTracker,
 }
@@ -109,7 +112,8 @@ impl Runtime {
         }
         let registry = Registry::new(&options.runtimes)?;
         let slots = (options.max_concurrency > 0).then(|| FifoSlots::new(options.max_concurrency));
-        let catalog = std::sync::RwLock::new(Catalog::scan(&options.functions_dir, &registry));
+        let host_env = Arc::new(snapshot());
+        let catalog = std::sync::RwLock::new(Catalog::scan(&options.functions_dir, &registry, &host_env));
         Ok(Runtime {
             options,
             registry,
@@ -118,6 +122,7 @@ impl Runtime {
             function_slots: Default::default(),
             catalog,
             builds: Builds::default(),
+            host_env: std::sync::RwLock::new(host_env),
             closed: CancellationToken::new(),
             in_flight: TaskTracker::new(),
         })
@@ -145,12 +150,13 @@ impl Runtime {
         let started = Instant::now();
         let admitted =
             (!self.closed.is_cancelled()).then(|| (self.in_flight.token(), self.slots.as_ref().map(|s| s.join())));
+        let host = self.capture_host_env();
         let (name, input) = (name.to_string(), input.to_string());
         async move {
             let (_in_flight, place) = admitted.ok_or(Closed)?;
             let request_id = options.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let finished = match parse_input(&input) {
-                Ok(input) => this.run(&name, &input, &options, &request_id, place).await,
+                Ok(input) => this.run(&name, &input, &options, &request_id, place, &host).await,
                 Err(e) => Finished::failed(e),
             };
             Ok(finished.into_result(request_id, started.elapsed().as_millis() as u64))
@@ -164,6 +170,7 @@ impl Runtime {
         options: &InvokeOptions,
         request_id: &str,
         place: Option<Place>,
+        host: &EnvMap,
     ) -> Finished {
         let cancel = self.closed.child_token();
         let user_cancel = options.cancel.clone().unwrap_or_default();
@@ -171,15 +178,15 @@ impl Runtime {
         if cancelled() {
             return Finished::failed(cancelled_error());
         }
-        let function = match load(&self.options.functions_dir, name, &self.registry) {
+        let function = match load(&self.options.functions_dir, name, &self.registry, host) {
             Ok(f) => f,
             Err(e) => return Finished::failed(e.to_error()),
         };
         let runtime_vars = self.registry.get(&function.runtime).map(|d| d.host_env.clone()).unwrap_or_default();
-        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, std::env::vars_os());
+        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, host.clone().into_iter());
         apply(&mut env, &self.options.env);
         apply(&mut env, &function.env);
-        let (program, args) = match self.command_for(&function, &env).await {
+        let (program, args) = match self.command_for(&function, &env, host).await {
             Ok((program, args, _build)) => (program, args),
             Err(e) => return Finished::failed(e),
         };
@@ -284,6 +291,7 @@ impl Runtime {
         &self,
         function: &FunctionDef,
         env: &EnvMap,
+        host: &EnvMap,
     ) -> Result<(PathBuf, Vec<OsString>, Option<BuildReport>), ErrorInfo> {
         let def = self.registry.get(&function.runtime).ok_or_else(|| {
             ErrorInfo::new(
@@ -295,7 +303,11 @@ impl Runtime {
         let grace = Duration::from_millis(self.options.kill_grace_ms);
         let resolved = match def.launch {
             Launch::Binary => None,
-            _ => Some(self.registry.resolve(def).map_err(|m| ErrorInfo::new(Code::RuntimeNotFound, m))?),
+            _ => Some(
+                self.registry
+                    .resolve(def, host.get(std::ffi::OsStr::new("PATH")).map(OsString::as_os_str))
+                    .map_err(|m| ErrorInfo::new(Code::RuntimeNotFound, m))?,
+            ),
         };
         let built = self.builds.ensure_built(function, &build_env, grace).await?;
         let entry = function.entry.clone().into_os_string();
@@ -332,7 +344,7 @@ impl Runtime {
 
     /// Rescans the functions directory.
     pub fn reload(&self) -> Vec<FunctionInfo> {
-        let fresh = Catalog::scan(&self.options.functions_dir, &self.registry);
+        let fresh = Catalog::scan(&self.options.functions_dir, &self.registry, &self.capture_host_env());
         *self.catalog.write().unwrap() = fresh;
         self.list()
     }
@@ -340,7 +352,8 @@ impl Runtime {
     /// Re-reads one function into the catalog (the watcher's unit of work).
     /// `None`: the directory is gone; `Some(Err)`: it is in `diagnostics()`.
     pub fn refresh(&self, name: &str) -> Option<Result<(), crate::function::LoadError>> {
-        self.catalog.write().unwrap().refresh(&self.options.functions_dir, name, &self.registry)
+        let host = self.host_env();
+        self.catalog.write().unwrap().refresh(&self.options.functions_dir, name, &self.registry, &host)
     }
 
     pub fn functions_dir(&self) -> &std::path::Path {
@@ -367,17 +380,30 @@ impl Runtime {
 
     /// Runs a function's build step (or Go compile) now if it is stale.
     pub async fn build(&self, name: &str) -> Result<Option<BuildReport>, ErrorInfo> {
-        let function = load(&self.options.functions_dir, name, &self.registry).map_err(|e| e.to_error())?;
+        let host = self.host_env();
+        let function = load(&self.options.functions_dir, name, &self.registry, &host).map_err(|e| e.to_error())?;
         let runtime_vars = self.registry.get(&function.runtime).map(|d| d.host_env.clone()).unwrap_or_default();
-        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, std::env::vars_os());
+        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, host.as_ref().clone().into_iter());
         apply(&mut env, &self.options.env);
         apply(&mut env, &function.env);
-        self.command_for(&function, &env).await.map(|(_, _, report)| report)
+        self.command_for(&function, &env, &host).await.map(|(_, _, report)| report)
     }
 
     /// Every runtime with availability, path and version.
     pub async fn runtimes(&self) -> Vec<crate::runtime_info::RuntimeInfo> {
-        crate::runtime_info::describe_all(&self.registry).await
+        crate::runtime_info::describe_all(&self.registry, &self.host_env()).await
+    }
+
+    /// Reads the host environment now; call on a host thread (see `host_env`).
+    pub fn capture_host_env(&self) -> Arc<EnvMap> {
+        let fresh = Arc::new(snapshot());
+        *self.host_env.write().unwrap() = Arc::clone(&fresh);
+        fresh
+    }
+
+    /// The host environment as last captured.
+    pub fn host_env(&self) -> Arc<EnvMap> {
+        Arc::clone(&self.host_env.read().unwrap())
     }
 
     pub fn verify_token(&self, token: &str) -> bool {

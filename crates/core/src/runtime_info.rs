@@ -2,13 +2,14 @@
 //! and its version (asked once per program, then cached).
 
 use std::collections::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::env::EnvMap;
 use crate::process::{oneshot, Spec};
 use crate::registry::{Launch, Registry, RuntimeDef};
 
@@ -27,15 +28,16 @@ pub struct RuntimeInfo {
 
 static VERSIONS: Mutex<Option<HashMap<PathBuf, Option<String>>>> = Mutex::new(None);
 
-pub async fn describe_all(registry: &Registry) -> Vec<RuntimeInfo> {
+/// `host`: the host environment (its PATH finds the programs).
+pub async fn describe_all(registry: &Registry, host: &EnvMap) -> Vec<RuntimeInfo> {
     let mut out = Vec::new();
     for def in registry.all() {
-        out.push(describe(registry, def).await);
+        out.push(describe(registry, def, host).await);
     }
     out
 }
 
-async fn describe(registry: &Registry, def: &RuntimeDef) -> RuntimeInfo {
+async fn describe(registry: &Registry, def: &RuntimeDef, host: &EnvMap) -> RuntimeInfo {
     let mut info = RuntimeInfo {
         name: def.name.clone(),
         command: def.programs.first().cloned().unwrap_or_default(),
@@ -49,22 +51,22 @@ async fn describe(registry: &Registry, def: &RuntimeDef) -> RuntimeInfo {
     if def.launch == Launch::Binary {
         return info;
     }
-    if let Ok(resolved) = registry.resolve(def) {
+    if let Ok(resolved) = registry.resolve(def, host.get(OsStr::new("PATH")).map(OsString::as_os_str)) {
         info.available = true;
         info.command = resolved.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(info.command);
-        info.version = version_of(&resolved.program, def.launch == Launch::GoBuild).await;
+        info.version = version_of(&resolved.program, def.launch == Launch::GoBuild, host).await;
         info.path = Some(resolved.program);
     }
     info
 }
 
-async fn version_of(program: &PathBuf, is_go: bool) -> Option<String> {
+async fn version_of(program: &PathBuf, is_go: bool, host: &EnvMap) -> Option<String> {
     if let Some(v) = VERSIONS.lock().unwrap().get_or_insert_with(HashMap::new).get(program) {
         return v.clone();
     }
     let args = [OsString::from(if is_go { "version" } else { "--version" })];
     let env: Vec<(OsString, OsString)> =
-        ["PATH", "HOME"].iter().filter_map(|k| Some((OsString::from(k), std::env::var_os(k)?))).collect();
+        ["PATH", "HOME"].iter().filter_map(|k| Some((OsString::from(k), host.get(OsStr::new(k))?.clone()))).collect();
     let cwd = std::env::temp_dir();
     let spec = Spec { program, args: &args, cwd: &cwd, env: &env };
     let version = match oneshot::run(&spec, Duration::from_secs(10), Duration::from_millis(100)).await {
@@ -107,7 +109,7 @@ mod tests {
     #[tokio::test]
     async fn sh_like_runtime_is_found_with_path() {
         let reg = Registry::with_defaults();
-        let infos = describe_all(&reg).await;
+        let infos = describe_all(&reg, &crate::env::snapshot()).await;
         assert_eq!(infos.len(), 7);
         let binary = infos.iter().find(|i| i.name == "binary").unwrap();
         assert!(binary.available);

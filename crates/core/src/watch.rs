@@ -134,6 +134,7 @@ impl Runtime {
     /// tokio runtime. Fails when the directory does not exist.
     pub fn watch(self: &Arc<Self>, debounce: Duration, sink: EventSink) -> Result<Watcher, String> {
         let root = self.functions_dir().to_path_buf();
+        self.capture_host_env();
         if !root.is_dir() {
             return Err(format!("cannot watch {}: not a directory (create it first)", root.display()));
         }
