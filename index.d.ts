@@ -1,0 +1,378 @@
+// Type definitions for @alyx/runtime — hand-written to match the API contract
+// (the generated binding.d.ts only describes the JSON-text native layer).
+// Function input and output are `unknown`: the runtime moves any JSON value.
+
+// ---------------------------------------------------------------------------
+// Outcome codes
+// ---------------------------------------------------------------------------
+
+/**
+ * The codes the runtime itself produces in `InvokeResult.error.code`
+ * (a function's own `error.code` is passed through unchanged).
+ */
+export declare const CODES: {
+  /** No such function in `functionsDir`. */
+  readonly FUNCTION_NOT_FOUND: 'FUNCTION_NOT_FOUND'
+  /** Name not `^[A-Za-z0-9][A-Za-z0-9_-]*$`; nothing outside `functionsDir` is touched. */
+  readonly INVALID_FUNCTION_NAME: 'INVALID_FUNCTION_NAME'
+  /** The function's `manifest.yaml` is invalid; the message names file and field. */
+  readonly INVALID_MANIFEST: 'INVALID_MANIFEST'
+  /** The input cannot be serialised to JSON (a cycle, a BigInt). */
+  readonly INVALID_INPUT: 'INVALID_INPUT'
+  /** The runtime's command is not on PATH; the message says how to install it. */
+  readonly RUNTIME_NOT_FOUND: 'RUNTIME_NOT_FOUND'
+  /** The OS refused to start the process (permissions, bad interpreter). */
+  readonly SPAWN_FAILED: 'SPAWN_FAILED'
+  /** The manifest's build step failed; `details` carry its output. */
+  readonly BUILD_FAILED: 'BUILD_FAILED'
+  /** Ran past its timeout; the whole process group was killed. */
+  readonly TIMEOUT: 'TIMEOUT'
+  /** The AbortSignal fired or the runtime was closed; the process group was killed. */
+  readonly CANCELLED: 'CANCELLED'
+  /** stdout passed `maxOutputBytes`; the process group was killed. */
+  readonly OUTPUT_TOO_LARGE: 'OUTPUT_TOO_LARGE'
+  /** Passed the manifest's `memory` limit; killed. */
+  readonly MEMORY_LIMIT_EXCEEDED: 'MEMORY_LIMIT_EXCEEDED'
+  /** stdout held no response; `details` carry stdout/stderr excerpts. */
+  readonly INVALID_OUTPUT: 'INVALID_OUTPUT'
+  /** Non-zero exit and no structured error; `details`: `exitCode`, stderr tail. */
+  readonly EXIT_ERROR: 'EXIT_ERROR'
+  /** Died of a signal the runtime did not send; `InvokeResult.signal` is set. */
+  readonly KILLED: 'KILLED'
+}
+
+/** One of the runtime's own outcome codes (see {@link CODES}). */
+export type OutcomeCode = (typeof CODES)[keyof typeof CODES]
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+
+/** A runtime definition: how to start a function written for it. */
+export interface RuntimeSpec {
+  /**
+   * The program, found on PATH, or an absolute path. An array gives
+   * candidates tried in order (e.g. `["python3", "python"]`).
+   */
+  command: string | string[]
+  /** Arguments placed before the entry file. Default: none. */
+  args?: string[]
+  /** Entry-file extensions that select this runtime, with the dot (e.g. `[".rb"]`). Default: none. */
+  extensions?: string[]
+}
+
+export interface RuntimeOptions {
+  /** Directory scanned (non-recursively) for functions: one sub-directory per function. */
+  functionsDir: string
+  /** Default per-invocation timeout in ms (a manifest `timeout` or `InvokeOptions.timeoutMs` overrides it). Default: `30000`. */
+  timeoutMs?: number
+  /** Function processes alive at once, across all functions; further calls wait in FIFO order. `0` = unlimited. Default: `0`. */
+  maxConcurrency?: number
+  /** Cap on a function's stdout, in bytes; past it the call ends with `OUTPUT_TOO_LARGE`. Default: `67108864` (64 MiB). */
+  maxOutputBytes?: number
+  /** Grace between SIGTERM and SIGKILL on timeout or cancel, in ms. Default: `500`. */
+  killGraceMs?: number
+  /** Sent as `context.alyx_url` and `ALYX_URL`. Default: `"http://localhost:8090"`. */
+  alyxUrl?: string
+  /** Added to every function's process environment (not to `context.env`). Default: `{}`. */
+  env?: Record<string, string>
+  /**
+   * Host environment variables passed through to functions. Default: a safe
+   * allowlist (`PATH HOME USER LANG LC_ALL TZ TMPDIR`, plus on Windows
+   * `SystemRoot PATHEXT ComSpec TEMP TMP USERPROFILE APPDATA LOCALAPPDATA`,
+   * plus the runtimes' own variables such as `DENO_DIR`, `GOCACHE`, `GOPATH`).
+   * `true` = the whole host environment; `false` = none; an array = these names.
+   */
+  inheritEnv?: boolean | string[]
+  /** Adds runtimes or overrides the defaults (deno, node, bun, python, go, ruby, binary), by name. Default: `{}`. */
+  runtimes?: Record<string, RuntimeSpec>
+  /** Upper bound on an internal token's life, in ms (it also ends with its invocation). Default: `300000`. */
+  tokenTtlMs?: number
+}
+
+/** The caller's identity, passed to the function as `context.auth` (and `ALYX_AUTH`). */
+export interface AuthContext {
+  id: string
+  email?: string
+  role?: string
+  verified?: boolean
+  metadata?: Record<string, unknown>
+}
+
+export interface InvokeOptions {
+  /** Becomes `context.auth`. Default: `null`. */
+  auth?: AuthContext | null
+  /** Per-call environment, on top of the manifest `env` (also in `context.env`). Default: `{}`. */
+  env?: Record<string, string>
+  /** Timeout for this call in ms; overrides the manifest and `RuntimeOptions.timeoutMs`. Default: the manifest's, else `RuntimeOptions.timeoutMs`. */
+  timeoutMs?: number
+  /** The request id (`request_id`, `ALYX_REQUEST_ID`). Default: a new UUID v4. */
+  requestId?: string
+  /** Aborting kills the process group; the result's code is `CANCELLED`. An already aborted signal spawns nothing. */
+  signal?: AbortSignal
+  /** Called with each log line as it arrives (stderr is streamed live). Default: none. */
+  onLog?: (entry: LogEntry) => void
+}
+
+// ---------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+  data?: Record<string, unknown>
+  /** RFC 3339. */
+  timestamp?: string
+  /** `response`: the response's `logs`; `stdout`: lines before the response; `stderr`: each stderr line. */
+  source: 'response' | 'stderr' | 'stdout'
+}
+
+export interface InvokeError {
+  /** A runtime {@link OutcomeCode}, or the function's own code, passed through. */
+  code: OutcomeCode | (string & {})
+  message: string
+  details?: Record<string, unknown>
+}
+
+export interface InvokeResultBase {
+  /** Response logs first, then stdout lines, then stderr lines, in arrival order. */
+  logs: LogEntry[]
+  requestId: string
+  durationMs: number
+  /** `null` when killed by a signal or never spawned. */
+  exitCode: number | null
+  /** The signal the process died of (e.g. `"SIGKILL"`), when it did. */
+  signal?: string
+}
+
+/** The function answered `success: true`. */
+export interface InvokeSuccess extends InvokeResultBase {
+  success: true
+  /** The function's output (any JSON value). */
+  output?: unknown
+  error?: undefined
+}
+
+/** The function, or running it, failed. */
+export interface InvokeFailure extends InvokeResultBase {
+  success: false
+  output?: undefined
+  error: InvokeError
+}
+
+/**
+ * What `invoke` resolves with. A failed *function* resolves with
+ * `success: false` (it never rejects); narrow on `success`.
+ */
+export type InvokeResult = InvokeSuccess | InvokeFailure
+
+// ---------------------------------------------------------------------------
+// Manifest (manifest.yaml, with its YAML field names)
+// ---------------------------------------------------------------------------
+
+export interface Route {
+  /** Starts with `/`. */
+  path: string
+  /** Upper-cased: GET POST PUT PATCH DELETE HEAD OPTIONS; at least one. */
+  methods: string[]
+}
+
+export interface HookVerification {
+  type: 'hmac-sha256' | 'hmac-sha1'
+  /** The request header carrying the signature. */
+  header: string
+  /** As written (often `${SECRET}`), unexpanded. */
+  secret: string
+}
+
+export interface HookConfig {
+  /** A duration (`"30s"`). */
+  timeout?: string
+  /** Every other key, as written. */
+  [key: string]: unknown
+}
+
+export interface Hook {
+  type: 'database' | 'auth' | 'webhook'
+  /** Required for `database` and `auth` hooks. */
+  source?: string
+  /** Required for `database` and `auth` hooks. */
+  action?: string
+  mode?: 'sync' | 'async'
+  /** Required for `webhook` hooks. */
+  verification?: HookVerification
+  config?: HookConfig
+}
+
+export interface Schedule {
+  name: string
+  type: 'cron' | 'interval' | 'one_time'
+  /** A cron expression, a duration (interval), or an RFC 3339 time (one_time). */
+  expression: string
+  /** An IANA zone. */
+  timezone?: string
+  config?: Record<string, unknown>
+  /** Input for the scheduled invocation. */
+  input?: unknown
+}
+
+export interface BuildConfig {
+  /** Run with the function's directory as cwd. */
+  command: string
+  args: string[]
+  /** The built entry, relative to the function directory. */
+  output: string
+  /** Globs (relative to the function directory) whose changes make the output stale. */
+  watch: string[]
+}
+
+/** A parsed, validated `manifest.yaml`. Unknown keys are ignored. */
+export interface Manifest {
+  name: string
+  runtime?: string
+  /** `entry`, or its alias `entrypoint`. */
+  entry?: string
+  description?: string
+  /** As written: `"30s"`, `"5m"`, `"1500ms"`, `"30"` (seconds). */
+  timeout?: string
+  /** As written: `"128mb"`, `"1gb"`, `"256"` (MB). */
+  memory?: string
+  /** As written or expanded (`${VAR}` from the host env). */
+  env: Record<string, string>
+  dependencies: string[]
+  /** Max parallel instances of this function. */
+  concurrency?: number
+  routes: Route[]
+  hooks: Hook[]
+  schedules: Schedule[]
+  build?: BuildConfig
+}
+
+// ---------------------------------------------------------------------------
+// Introspection
+// ---------------------------------------------------------------------------
+
+/** A runnable function found in `functionsDir` (paths absolute). */
+export interface FunctionInfo {
+  name: string
+  runtime: string
+  dir: string
+  /** The entry file; for a function with `build`, the absolute `output` path. */
+  entry: string
+  /** The effective timeout. */
+  timeoutMs: number
+  memoryMb?: number | null
+  /** The manifest `env`, expanded. */
+  env: Record<string, string>
+  hasManifest: boolean
+  description?: string | null
+  build?: BuildConfig | null
+  routes: Route[]
+  hooks: Hook[]
+  schedules: Schedule[]
+  concurrency?: number | null
+}
+
+/** A directory of `functionsDir` that was skipped, and why. */
+export interface Diagnostic {
+  name: string
+  path: string
+  message: string
+}
+
+export interface RuntimeInfo {
+  name: string
+  command: string
+  args: string[]
+  extensions: string[]
+  /** Whether its command was found. */
+  available: boolean
+  /** Absolute path of the command, when found. */
+  path?: string | null
+  /** Its `--version`, when it could be read. */
+  version?: string | null
+  /** How to install it. */
+  installHint: string
+}
+
+export interface BuildReport {
+  success: boolean
+  durationMs: number
+  output: string
+}
+
+export interface WatchEvent {
+  type: 'added' | 'changed' | 'removed' | 'build' | 'error'
+  /** The function concerned. */
+  name?: string
+  /** The changed paths. */
+  paths?: string[]
+  /** For `build` events. */
+  build?: BuildReport
+  /** For `error` events. */
+  message?: string
+}
+
+export interface WatchOptions {
+  /** Quiet period per function before an event, in ms. Default: `100`. */
+  debounceMs?: number
+}
+
+/** A running watch; close it to free its OS watches and let the host exit. */
+export declare class Watcher {
+  private constructor()
+  /** Stops watching; resolves once no further event can arrive. Idempotent. */
+  close(): Promise<void>
+}
+
+// ---------------------------------------------------------------------------
+// The runtime
+// ---------------------------------------------------------------------------
+
+export declare class FunctionRuntime {
+  /**
+   * Scans `functionsDir` synchronously.
+   * @throws TypeError on bad options.
+   */
+  constructor(options: RuntimeOptions)
+  /**
+   * Runs the function `name` once with `input` (default `null`). Never
+   * rejects because the function failed (see {@link InvokeFailure}); rejects
+   * after `close()`, and with a TypeError on bad argument types. A function
+   * added after construction is found without `reload()`.
+   */
+  invoke(name: string, input?: unknown, options?: InvokeOptions): Promise<InvokeResult>
+  /** Valid functions, sorted by name. */
+  list(): FunctionInfo[]
+  /** The function called `name`, or `null`. */
+  get(name: string): FunctionInfo | null
+  /** Directories skipped by the last scan, and why. */
+  diagnostics(): Diagnostic[]
+  /** Rescans `functionsDir`; returns the new `list()`. */
+  reload(): FunctionInfo[]
+  /** The runtime registry with availability and versions. */
+  runtimes(): Promise<RuntimeInfo[]>
+  /**
+   * Watches `functionsDir` recursively, keeps `list()` current, reruns build
+   * steps, and calls `callback` with each event (debounced per function).
+   * @throws Error when `functionsDir` does not exist or the runtime is closed.
+   */
+  watch(callback: (event: WatchEvent) => void, options?: WatchOptions): Watcher
+  /** True only for the internal token of a running invocation, within `tokenTtlMs`. Constant-time. */
+  verifyToken(token: string): boolean
+  /** Stops watchers and kills running functions (they resolve `CANCELLED`). Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Parses and validates `manifest.yaml` text.
+ * @throws Error naming the field, e.g. `manifest.yaml: timeout: invalid duration "abc"`.
+ */
+export declare function parseManifest(yamlText: string): Manifest
+
+/**
+ * Reads, parses and validates a manifest file.
+ * @throws Error naming the file and the field.
+ */
+export declare function loadManifest(path: string): Manifest

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Types: __test__/types/usage.ts (CommonJS consumer) and usage-esm.mts (ESM
+# consumer) use every export of the hand-written index.d.ts; they must compile
+# with `tsc --strict --noEmit`, and their @ts-expect-error lines prove misuse
+# is rejected. Then the declared value exports and CODES are compared with
+# what index.js really exports, so the .d.ts cannot drift from the code.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+command -v tsc >/dev/null || { echo "tsc not found: run npm ci (typescript is a devDependency)" >&2; exit 1; }
+echo "tsc $(tsc --version | awk '{print $2}') --strict --noEmit -p __test__/types"
+tsc --strict --noEmit -p __test__/types/tsconfig.json
+
+node - <<'JS'
+const fs = require('node:fs')
+const assert = require('node:assert/strict')
+const dts = fs.readFileSync('index.d.ts', 'utf8')
+const declared = [...dts.matchAll(/^export declare (?:const|class|function) (\w+)/gm)].map((m) => m[1]).sort()
+const actual = Object.keys(require('./index.js')).sort()
+assert.deepEqual(declared, actual, 'value exports of index.d.ts vs index.js')
+const codesBlock = dts.slice(dts.indexOf('export declare const CODES'), dts.indexOf('export type OutcomeCode'))
+const declaredCodes = Object.fromEntries([...codesBlock.matchAll(/readonly (\w+): '(\w+)'/g)].map((m) => [m[1], m[2]]))
+assert.deepEqual(declaredCodes, { ...require('./index.js').CODES }, 'CODES in index.d.ts vs index.js')
+assert.ok(Object.isFrozen(require('./index.js').CODES), 'CODES is frozen (declared readonly)')
+console.log(`types: ${declared.length} value exports and ${Object.keys(declaredCodes).length} CODES match index.js`)
+JS
