@@ -16,16 +16,34 @@ use crate::outcome::{Code, ErrorInfo};
 /// Hex key of the sources and Go version. std's SipHash is enough for a
 /// cache key (a different Rust release at worst forces one rebuild).
 pub fn source_key(dir: &Path, go_version: &str) -> io::Result<String> {
-    let mut files = Vec::new();
-    collect_sources(dir, dir, &mut files)?;
-    files.sort();
     let mut h = std::collections::hash_map::DefaultHasher::new();
     go_version.hash(&mut h);
-    for rel in files {
-        rel.hash(&mut h);
-        std::fs::read(dir.join(&rel))?.hash(&mut h);
+    // Local `replace` targets (e.g. an SDK checked out beside the function)
+    // are part of the program too: editing them must rebuild.
+    for root in std::iter::once(dir.to_path_buf()).chain(local_replacements(dir)) {
+        let mut files = Vec::new();
+        collect_sources(&root, &root, &mut files)?;
+        files.sort();
+        root.hash(&mut h);
+        for rel in files {
+            rel.hash(&mut h);
+            std::fs::read(root.join(&rel))?.hash(&mut h);
+        }
     }
     Ok(format!("{:016x}", h.finish()))
+}
+
+/// Directories named by `replace … => ./path` (or an absolute path) in go.mod.
+fn local_replacements(dir: &Path) -> Vec<PathBuf> {
+    let Ok(go_mod) = std::fs::read_to_string(dir.join("go.mod")) else { return Vec::new() };
+    go_mod
+        .lines()
+        .filter_map(|line| line.split_once("=>"))
+        .filter_map(|(_, target)| target.split_whitespace().next())
+        .filter(|t| t.starts_with("./") || t.starts_with("../") || t.starts_with('/'))
+        .map(|t| dir.join(t))
+        .filter(|p| p.is_dir())
+        .collect()
 }
 
 fn collect_sources(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
@@ -110,5 +128,23 @@ mod tests {
         assert_ne!(k1, source_key(d, "go1.26").unwrap());
         std::fs::write(d.join("go.mod"), "module x").unwrap();
         assert_ne!(source_key(d, "go1.26").unwrap(), k1);
+    }
+
+    #[test]
+    fn local_replace_targets_are_part_of_the_key() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (fx, sdk) = (tmp.path().join("fn"), tmp.path().join("sdk"));
+        std::fs::create_dir_all(&fx).unwrap();
+        std::fs::create_dir_all(&sdk).unwrap();
+        std::fs::write(fx.join("main.go"), "package main").unwrap();
+        std::fs::write(
+            fx.join("go.mod"),
+            "module fn\nrequire example.com/sdk v0.0.0\nreplace (\n\texample.com/sdk => ../sdk\n\texample.com/remote => example.com/other v1.0.0\n)\n",
+        )
+        .unwrap();
+        std::fs::write(sdk.join("sdk.go"), "package sdk").unwrap();
+        let before = source_key(&fx, "go1.26").unwrap();
+        std::fs::write(sdk.join("sdk.go"), "package sdk // changed").unwrap();
+        assert_ne!(before, source_key(&fx, "go1.26").unwrap());
     }
 }
