@@ -258,6 +258,9 @@ impl Runtime {
             env.insert(k.into(), v.into());
         }
 
+        let job_cancel = either(cancel.clone(), user_cancel.clone());
+        // Ends `either`'s relay task when the invocation ends normally.
+        let _relay_ends = job_cancel.clone().drop_guard();
         let job = Job {
             program,
             args,
@@ -269,7 +272,7 @@ impl Runtime {
             kill_grace: Duration::from_millis(self.options.kill_grace_ms),
             max_output: self.options.max_output_bytes,
             memory_limit: function.memory_mb().map(|mb| mb * 1024 * 1024),
-            cancel: either(cancel.clone(), user_cancel.clone()),
+            cancel: job_cancel.clone(),
             on_log: options.on_log.clone(),
             secret: token.as_str().to_string(),
         };

@@ -423,3 +423,20 @@ async fn memory_limit_kills_a_function_that_allocates_past_it() {
     let v = json(&invoke(&rt, "small", "null").await);
     assert_eq!(v["output"], 1, "a function under its limit is unaffected: {v}");
 }
+
+#[tokio::test]
+async fn finished_invocations_leave_no_tasks_behind() {
+    let fx = Fixture::new();
+    fx.sh("quick", r#"echo '{"success":true}'"#);
+    let rt = fx.runtime(|_| {});
+    invoke(&rt, "quick", "null").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+    for _ in 0..20 {
+        let opts = InvokeOptions { cancel: Some(CancellationToken::new()), ..Default::default() };
+        rt.invoke("quick", "null", opts).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(metrics.num_alive_tasks(), baseline, "a task outlived its invocation");
+}
