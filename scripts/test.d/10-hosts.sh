@@ -16,9 +16,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
-ALYX_SMOKE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/alyx-hosts.XXXXXX")
+smoke_dir=$(mktemp -d "${TMPDIR:-/tmp}/alyx-hosts.XXXXXX")
+trap 'rm -rf "$smoke_dir"' EXIT
+# Deno and Bun are native Windows programs: give them a Windows path there.
+case "$(uname -s)" in
+  MINGW* | MSYS* | CYGWIN*) ALYX_SMOKE_DIR=$(cygpath -w "$smoke_dir") ;;
+  *) ALYX_SMOKE_DIR=$smoke_dir ;;
+esac
 export ALYX_SMOKE_DIR
-trap 'rm -rf "$ALYX_SMOKE_DIR"' EXIT
 
 missing() {
   if [ "${CI:-}" = true ]; then
