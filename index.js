@@ -166,7 +166,7 @@ class FunctionRuntime {
   #closing = null
   #watchers = new Set()
 
-  /** @param {import('./index').RuntimeOptions} options */
+  /** @param {import('./index.js').RuntimeOptions} options */
   constructor(options) {
     const json = runtimeOptionsJson(options)
     try {

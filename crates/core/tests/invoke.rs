@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Real processes through `Runtime::invoke`: sh, python3 and node functions
 //! written into a temporary functions directory.
 
