@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { FunctionRuntime, sh, writeFiles } from './helpers.mjs'
+import { FunctionRuntime, sh, writeFiles, execFileSync } from './helpers.mjs'
 
 // outer/
 //   functions/   ← functionsDir
@@ -306,5 +306,105 @@ test(
     const { res, token, text } = await invokeWithToken('tok-excerpt')
     assert.equal(res.error?.code, 'INVALID_OUTPUT')
     assert.ok(!text.includes(token.slice(0, 16)), `a token prefix is in the result: …${res.error.details.stdout.slice(-60)}`)
+  },
+)
+
+// ---- OS-level isolation through a runtime override (SECURITY.md) ----
+
+// CORE BUG (reported, not fixed here): overriding a default runtime without
+// `extensions` drops the default's extensions (registry.rs keeps only the
+// prior host_env), so `.py` functions find no runtime at all — including the
+// README's own `python: { command: ["python3", "-S"] }`. Remove `todo` once fixed.
+test(
+  "overriding a default runtime's command keeps its extensions",
+  { todo: 'core: Registry::new drops the overridden default runtime extensions' },
+  async () => {
+    const d = path.join(outer, 'override')
+    writeFiles(d, { 'py/main.py': 'import json, sys\njson.load(sys.stdin)\nprint(json.dumps({"success": True, "output": "py"}))\n' })
+    const o = new FunctionRuntime({ functionsDir: d, runtimes: { python: { command: ['python3', '-S'] } } })
+    try {
+      assert.equal(o.get('py')?.runtime, 'python')
+      const res = await o.invoke('py')
+      assert.equal(res.output, 'py', JSON.stringify(res.error))
+    } finally {
+      await o.close()
+    }
+  },
+)
+
+function bwrapWorks() {
+  try {
+    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', '--die-with-parent', '--', 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+test(
+  'the SECURITY.md bwrap wrapper: read-only system, no network, no host files, and setsid escapers die with it',
+  bwrapWorks() ? {} : { skip: 'bwrap (bubblewrap) not installed or without namespaces here' },
+  async () => {
+    const d = path.join(outer, 'sandboxed')
+    const marker = `ALYX_SANDBOX_TEST=${process.pid}-${Date.now()}`
+    writeFiles(d, {
+      'probe/main.py': [
+        'import json, os, socket, sys',
+        'json.load(sys.stdin)',
+        `out = {"secret_visible": os.path.exists(${JSON.stringify(path.join(outer, 'host-secret.txt'))}) or os.path.exists("/root")}`,
+        'try:',
+        '    open("/usr/alyx-sandbox-probe", "w"); out["usr_writable"] = True',
+        'except OSError:',
+        '    out["usr_writable"] = False',
+        'try:',
+        '    socket.create_connection(("1.1.1.1", 53), timeout=1); out["network"] = True',
+        'except OSError:',
+        '    out["network"] = False',
+        'print(json.dumps({"success": True, "output": out}))',
+      ].join('\n'),
+      // Leaves the process group: outside a sandbox it would outlive the kill.
+      'escape/bootstrap': sh(`cat >/dev/null; setsid sleep 30 & sleep 0.2; echo '{"success":true}'`),
+    })
+    fs.writeFileSync(path.join(outer, 'host-secret.txt'), 'secret')
+    const sandbox = [
+      'bwrap',
+      '--ro-bind', '/usr', '/usr',
+      '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
+      '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
+      '--ro-bind', d, d, // after --tmpfs /tmp, which would hide it (d is under /tmp here)
+      '--unshare-all', '--die-with-parent',
+      '--',
+    ]
+    const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => fs.existsSync(p))
+    const s = new FunctionRuntime({
+      functionsDir: d,
+      runtimes: {
+        python: { command: [...sandbox, python], extensions: ['.py'] },
+        binary: { command: sandbox },
+      },
+      env: { ALYX_SANDBOX_TEST: marker.split('=')[1] },
+    })
+    try {
+      const probe = await s.invoke('probe')
+      assert.equal(probe.success, true, JSON.stringify(probe))
+      assert.deepEqual(probe.output, { secret_visible: false, usr_writable: false, network: false })
+      const esc = await s.invoke('escape', null, { timeoutMs: 10_000 })
+      assert.equal(esc.success, true, JSON.stringify(esc))
+      // The escaper lived in the sandbox's pid namespace: it died with it.
+      assert.ok(esc.durationMs < 3000, `took ${esc.durationMs} ms`)
+      const withMarker = () =>
+        fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+          try {
+            return fs.readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(marker)
+          } catch {
+            return false
+          }
+        })
+      const started = Date.now()
+      while (withMarker().length && Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 20))
+      assert.deepEqual(withMarker(), [], 'a sandboxed process outlived its invocation')
+    } finally {
+      await s.close()
+    }
   },
 )
