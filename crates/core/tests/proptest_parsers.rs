@@ -130,7 +130,7 @@ fn check_response_matches(obj: &Map<String, Value>, parsed: &alyx_core::protocol
 // ---------- parse_stdout ----------
 
 proptest! {
-    #![proptest_config(config(1500))]
+    #![proptest_config(config(1000))]
 
     #[test]
     fn stdout_arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
@@ -171,7 +171,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(1000))]
+    #![proptest_config(config(600))]
 
     /// Rule 1: the whole of stdout is one JSON object with a boolean `success`,
     /// compact or pretty-printed, with surrounding whitespace.
@@ -260,7 +260,7 @@ const LEVELS: &[(&str, LogLevel)] = &[
 ];
 
 proptest! {
-    #![proptest_config(config(1000))]
+    #![proptest_config(config(800))]
 
     #[test]
     fn stderr_arbitrary_line_never_panics(line in any::<String>()) {
@@ -435,7 +435,7 @@ fn yaml_doc() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(1000))]
+    #![proptest_config(config(600))]
 
     #[test]
     fn manifest_arbitrary_text_never_panics(text in any::<String>()) {
