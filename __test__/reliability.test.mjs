@@ -63,14 +63,12 @@ test('escapes-group: a setsid grandchild holding stdout cannot hold the invocati
   }
 })
 
-// CORE BUG (reported, not fixed here): the function wrote a valid response
-// and exited 0, yet the result is INVALID_OUTPUT, only after the full
-// timeout: executor.rs drains stdout until the deadline once the leader has
-// exited without a stop, and when that drain times out the bytes read so far
-// are dropped (`stdout` stays None → empty). Remove `todo` once fixed.
+// Regression: the executor used to drain stdout until the deadline after the
+// leader exited, then drop what it had read — a valid response became
+// INVALID_OUTPUT after the full timeout. Now the drain is bounded (1 s) and
+// keeps what arrived.
 test(
   'escapes-group: the response written before exit is kept, promptly',
-  { todo: 'core: stdout read before a drain timeout is discarded (INVALID_OUTPUT after the full timeout)' },
   async () => {
     const started = Date.now()
     const res = await rt.invoke('escapes-group', null, { timeoutMs: 4000 })

@@ -280,13 +280,10 @@ test('token in stderr of a function that times out: not in the TIMEOUT result', 
   assert.ok(!text.includes(token), `token in result: ${text}`)
 })
 
-// CORE BUG (reported, not fixed here): a function's own error is passed
-// through unredacted — executor.rs uses `resp.error` as parsed, while logs
-// go through redact_log. Remove `todo` once fixed.
+// Regression: a function's own error used to pass through unredacted.
 for (const name of ['tok-error', 'tok-error-string']) {
   test(
     `token in the function's own error message and details (${name}): redacted`,
-    { todo: "core: the function's own error (message, details) is not redacted" },
     async () => {
       const { res, token, text } = await invokeWithToken(name)
       assert.equal(res.success, false)
@@ -296,12 +293,10 @@ for (const name of ['tok-error', 'tok-error-string']) {
   )
 }
 
-// CORE BUG (reported, not fixed here): the INVALID_OUTPUT stdout excerpt is
-// cut at 4 KiB *before* redaction, so a token straddling the cut is not
-// matched and its first half leaks. Remove `todo` once fixed.
+// Regression: the INVALID_OUTPUT stdout excerpt used to be cut at 4 KiB
+// before redaction, so a token straddling the cut leaked its first half.
 test(
   'token straddling the end of the INVALID_OUTPUT stdout excerpt: no part of it leaks',
-  { todo: 'core: excerpt() cuts before redact(), leaking a token prefix' },
   async () => {
     const { res, token, text } = await invokeWithToken('tok-excerpt')
     assert.equal(res.error?.code, 'INVALID_OUTPUT')
@@ -311,13 +306,11 @@ test(
 
 // ---- OS-level isolation through a runtime override (SECURITY.md) ----
 
-// CORE BUG (reported, not fixed here): overriding a default runtime without
-// `extensions` drops the default's extensions (registry.rs keeps only the
-// prior host_env), so `.py` functions find no runtime at all — including the
-// README's own `python: { command: ["python3", "-S"] }`. Remove `todo` once fixed.
+// Regression: overriding a default runtime without `extensions` used to drop
+// the default's extensions, so `.py` functions found no runtime at all —
+// including the README's own `python: { command: ["python3", "-S"] }`.
 test(
   "overriding a default runtime's command keeps its extensions",
-  { todo: 'core: Registry::new drops the overridden default runtime extensions' },
   async () => {
     const d = path.join(outer, 'override')
     writeFiles(d, { 'py/main.py': 'import json, sys\njson.load(sys.stdin)\nprint(json.dumps({"success": True, "output": "py"}))\n' })

@@ -123,12 +123,13 @@ pub async fn execute(job: Job) -> Finished {
         }
         stderr_log.push(entry, raw_len);
     });
-    let (stop, stdout, exit) = {
+    let mut stdout = Vec::new();
+    let (stop, exit) = {
         let mut stop = None;
-        let stdout_fut = read_capped(process.stdout.take().expect("piped"), job.max_output);
+        let stdout_fut = read_capped(process.stdout.take().expect("piped"), &mut stdout, job.max_output);
         tokio::pin!(stderr_fut, stdout_fut);
 
-        let mut stdout = None;
+        let mut stdout_done = false;
         let mut stderr_done = false;
         {
             let exited = process.exited();
@@ -137,8 +138,8 @@ pub async fn execute(job: Job) -> Finished {
             let mut sampler = tokio::time::interval(MEMORY_SAMPLE_EVERY);
             loop {
                 tokio::select! {
-                    r = &mut stdout_fut, if stdout.is_none() => match r {
-                        Ok(bytes) => stdout = Some(bytes),
+                    r = &mut stdout_fut, if !stdout_done => match r {
+                        Ok(()) => stdout_done = true,
                         Err(_) => { stop = Some(Stop::OutputTooLarge); break; }
                     },
                     _ = &mut stderr_fut, if !stderr_done => stderr_done = true,
@@ -160,24 +161,19 @@ pub async fn execute(job: Job) -> Finished {
         }
         // The leader is gone (unreaped): kill what is left of its group, so
         // grandchildren holding the pipes open cannot stall us, then reap.
+        // Only a descendant that left the group (setsid) can still hold the
+        // pipes: it gets DRAIN_AFTER_KILL, and what was read is kept.
         let exit = process.reap();
-        let drain_until = match stop {
-            Some(_) => Instant::now() + DRAIN_AFTER_KILL,
-            None => job.deadline.max(Instant::now() + DRAIN_AFTER_KILL),
-        };
         let drain = async {
-            if stdout.is_none() && stop.is_none() {
-                match stdout_fut.await {
-                    Ok(bytes) => stdout = Some(bytes),
-                    Err(_) => stop = Some(Stop::OutputTooLarge),
-                }
+            if !stdout_done && stop.is_none() && stdout_fut.await.is_err() {
+                stop = Some(Stop::OutputTooLarge);
             }
             if !stderr_done {
                 stderr_fut.await;
             }
         };
-        let _ = tokio::time::timeout_at(drain_until, drain).await;
-        (stop, stdout, exit)
+        let _ = tokio::time::timeout(DRAIN_AFTER_KILL, drain).await;
+        (stop, exit)
     };
     writer.abort();
 
@@ -212,7 +208,6 @@ pub async fn execute(job: Job) -> Finished {
         None => {}
     }
 
-    let stdout = stdout.unwrap_or_default();
     // A runtime's own heap cap (node/deno get --max-old-space-size from the
     // limit) ends the process before the sampler sees it: same outcome.
     if job.memory_limit.is_some() && exit != Exit::Code(0) && stderr_tail.text().contains("heap out of memory") {
@@ -236,7 +231,7 @@ pub async fn execute(job: Job) -> Finished {
             Finished {
                 success: resp.success,
                 output: if resp.success { Some(resp.output.unwrap_or_else(null_raw)) } else { None },
-                error: resp.error,
+                error: resp.error.map(|e| redact_error(e, secret)),
                 logs,
                 exit_code,
                 signal: None,
@@ -258,7 +253,7 @@ pub async fn execute(job: Job) -> Finished {
                 "function wrote no JSON response with a boolean `success` to stdout".into(),
             );
             f.error.as_mut().unwrap().details = Some(details(&[
-                ("stdout", redact(&excerpt(&stdout), secret).into()),
+                ("stdout", excerpt(&redact(&String::from_utf8_lossy(&stdout), secret)).into()),
                 ("stderr", stderr_tail.text().into()),
             ]));
             f
@@ -293,14 +288,17 @@ fn spawn_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// The head of `bytes` as text, at most EXCERPT_BYTES.
-fn excerpt(bytes: &[u8]) -> String {
-    let cut = &bytes[..bytes.len().min(EXCERPT_BYTES)];
-    let mut s = String::from_utf8_lossy(cut).into_owned();
-    if bytes.len() > EXCERPT_BYTES {
-        s.push_str("…[truncated]");
+/// The head of `text`, at most EXCERPT_BYTES. Cut only after redaction, so a
+/// secret crossing the cut cannot leak half of itself.
+fn excerpt(text: &str) -> String {
+    if text.len() <= EXCERPT_BYTES {
+        return text.to_string();
     }
-    s
+    let mut cut = EXCERPT_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…[truncated]", &text[..cut])
 }
 
 pub(crate) fn redact<'a>(s: &'a str, secret: &str) -> std::borrow::Cow<'a, str> {
@@ -312,18 +310,28 @@ pub(crate) fn redact<'a>(s: &'a str, secret: &str) -> std::borrow::Cow<'a, str> 
 }
 
 fn redact_log(mut log: LogEntry, secret: &str) -> LogEntry {
-    if log.message.contains(secret) {
-        log.message = log.message.replace(secret, "[redacted]");
-    }
-    if let Some(data) = &log.data {
-        let text = Value::Object(data.clone()).to_string();
-        if text.contains(secret) {
-            if let Ok(Value::Object(clean)) = serde_json::from_str(&text.replace(secret, "[redacted]")) {
-                log.data = Some(clean);
-            }
-        }
-    }
+    log.message = redact(&log.message, secret).into_owned();
+    log.data = log.data.map(|d| redact_map(d, secret));
     log
+}
+
+/// A function may echo its token in its own error: it is redacted too.
+fn redact_error(mut error: ErrorInfo, secret: &str) -> ErrorInfo {
+    error.code = redact(&error.code, secret).into_owned();
+    error.message = redact(&error.message, secret).into_owned();
+    error.details = error.details.map(|d| redact_map(d, secret));
+    error
+}
+
+/// Redacts every string (keys included) in a JSON object.
+fn redact_map(map: Map<String, Value>, secret: &str) -> Map<String, Value> {
+    let text = Value::Object(map).to_string();
+    let clean = redact(&text, secret);
+    match serde_json::from_str(&clean) {
+        Ok(Value::Object(map)) => map,
+        // Unreachable for valid JSON and a hex secret; never let it through.
+        _ => Map::from_iter([("redacted".to_string(), Value::Bool(true))]),
+    }
 }
 
 /// The last few KiB of stderr, for error messages.

@@ -131,9 +131,18 @@ impl Registry {
                 return Err(format!("runtimes.{name}.command: must not be empty"));
             }
             args.extend(spec.args.iter().cloned());
-            let extensions =
-                spec.extensions.iter().map(|e| if e.starts_with('.') { e.clone() } else { format!(".{e}") }).collect();
             let prior = reg.defs.remove(name);
+            // Overriding a default's command keeps what it is for: its
+            // extensions (unless new ones are given) and Go's compile step.
+            let extensions = if spec.extensions.is_empty() {
+                prior.as_ref().map(|p| p.extensions.clone()).unwrap_or_default()
+            } else {
+                spec.extensions.iter().map(|e| if e.starts_with('.') { e.clone() } else { format!(".{e}") }).collect()
+            };
+            let launch = match prior.as_ref().map(|p| p.launch) {
+                Some(Launch::GoBuild) => Launch::GoBuild,
+                _ => Launch::Interpreter,
+            };
             reg.defs.insert(
                 name.clone(),
                 RuntimeDef {
@@ -141,7 +150,7 @@ impl Registry {
                     programs,
                     args,
                     extensions,
-                    launch: Launch::Interpreter,
+                    launch,
                     host_env: prior.as_ref().map(|p| p.host_env.clone()).unwrap_or_default(),
                     install_hint: format!(
                         "Install `{}` or fix `runtimes.{name}.command` in the runtime options",
@@ -276,9 +285,19 @@ mod tests {
         assert_eq!(py.args, ["-S", "-u"]);
         assert_eq!(r.by_extension(".pyx").unwrap().name, "py-fast");
         let node = r.get("node").unwrap();
+        assert_eq!(node.extensions, [".js", ".mjs", ".cjs", ".cts"], "an override keeps the default's extensions");
         assert_eq!(node.programs, ["/usr/bin/env"]);
         assert_eq!(node.host_env, ["NODE_PATH"]);
         assert_eq!(r.resolve(node, None).unwrap().program, PathBuf::from("/usr/bin/env"));
+    }
+
+    #[test]
+    fn overriding_go_keeps_its_compile_step() {
+        let custom: BTreeMap<String, RuntimeSpec> =
+            serde_json::from_str(r#"{"go": {"command": "/opt/go/bin/go"}}"#).unwrap();
+        let r = Registry::new(&custom).unwrap();
+        assert_eq!(r.get("go").unwrap().launch, Launch::GoBuild);
+        assert_eq!(r.by_extension(".go").unwrap().name, "go");
     }
 
     #[test]

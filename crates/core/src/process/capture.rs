@@ -8,14 +8,15 @@ const CHUNK: usize = 64 * 1024;
 #[derive(Debug, PartialEq, Eq)]
 pub struct OverCap;
 
-/// Reads to EOF, failing as soon as more than `cap` bytes arrive.
-pub async fn read_capped<R: AsyncRead + Unpin>(mut reader: R, cap: usize) -> Result<Vec<u8>, OverCap> {
-    let mut buf = Vec::new();
+/// Reads to EOF into `buf`, failing as soon as it holds more than `cap`
+/// bytes. The caller owns `buf`, so whatever arrived survives the read being
+/// abandoned (a descendant holding the pipe open past the drain time).
+pub async fn read_capped<R: AsyncRead + Unpin>(mut reader: R, buf: &mut Vec<u8>, cap: usize) -> Result<(), OverCap> {
     loop {
         // Amortised doubling: a 100 MB response costs ~log2 reallocations.
         buf.reserve(CHUNK);
-        match reader.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return Ok(buf),
+        match reader.read_buf(buf).await {
+            Ok(0) | Err(_) => return Ok(()),
             Ok(_) if buf.len() > cap => return Err(OverCap),
             Ok(_) => {}
         }
@@ -71,9 +72,13 @@ mod tests {
     #[tokio::test]
     async fn capped_read_returns_everything_under_the_cap() {
         let data = vec![7u8; 300_000];
-        assert_eq!(read_capped(&data[..], 300_000).await.unwrap().len(), 300_000);
-        assert_eq!(read_capped(&data[..], 299_999).await, Err(OverCap));
-        assert_eq!(read_capped(&b""[..], 0).await.unwrap(), b"");
+        let mut buf = Vec::new();
+        read_capped(&data[..], &mut buf, 300_000).await.unwrap();
+        assert_eq!(buf.len(), 300_000);
+        assert_eq!(read_capped(&data[..], &mut Vec::new(), 299_999).await, Err(OverCap));
+        let mut empty = Vec::new();
+        read_capped(&b""[..], &mut empty, 0).await.unwrap();
+        assert!(empty.is_empty());
     }
 
     #[tokio::test]
