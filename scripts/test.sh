@@ -9,6 +9,10 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+step "cargo fmt --check, clippy -D warnings"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
 step "cargo test (core, no Node)"
 cargo test --workspace --quiet
 

@@ -359,10 +359,38 @@ fn yaml_scalar() -> impl Strategy<Value = String> {
 }
 
 const KEYS: &[&str] = &[
-    "name", "runtime", "entry", "entrypoint", "description", "timeout", "memory", "env", "dependencies",
-    "concurrency", "routes", "hooks", "schedules", "build", "path", "methods", "type", "source", "action", "mode",
-    "verification", "header", "secret", "config", "expression", "timezone", "command", "args", "output", "watch",
-    "input", "unknown_key",
+    "name",
+    "runtime",
+    "entry",
+    "entrypoint",
+    "description",
+    "timeout",
+    "memory",
+    "env",
+    "dependencies",
+    "concurrency",
+    "routes",
+    "hooks",
+    "schedules",
+    "build",
+    "path",
+    "methods",
+    "type",
+    "source",
+    "action",
+    "mode",
+    "verification",
+    "header",
+    "secret",
+    "config",
+    "expression",
+    "timezone",
+    "command",
+    "args",
+    "output",
+    "watch",
+    "input",
+    "unknown_key",
 ];
 
 /// A YAML-ish document of known and unknown keys, nested maps and lists,
@@ -496,10 +524,7 @@ proptest! {
 
 /// Upper-cases a random subset of a string's ASCII letters.
 fn mixed_case(s: &str, mask: u64) -> String {
-    s.chars()
-        .enumerate()
-        .map(|(i, c)| if mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c })
-        .collect()
+    s.chars().enumerate().map(|(i, c)| if mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c }).collect()
 }
 
 proptest! {
