@@ -60,7 +60,7 @@ impl NativeRuntime {
                 tsfn.call(text, ThreadsafeFunctionCallMode::NonBlocking);
             }));
         }
-        let pending = self.inner.invoke(&name, &input_json, options);
+        let pending = self.inner.invoke(&name, input_json, options);
         let cancels = Arc::clone(&self.cancels);
         env.spawn_future(async move {
             let result = pending.await;

@@ -28,12 +28,20 @@ const EXCERPT_BYTES: usize = 4096;
 /// that left the process group could otherwise hold them open for ever.
 const DRAIN_AFTER_KILL: Duration = Duration::from_secs(1);
 
+/// The request as written to stdin: `head`, the input JSON, `tail`.
+pub struct RequestParts {
+    pub head: Vec<u8>,
+    pub input: Box<serde_json::value::RawValue>,
+    pub tail: Vec<u8>,
+}
+
 pub struct Job {
     pub program: PathBuf,
     pub args: Vec<OsString>,
     pub cwd: PathBuf,
     pub env: Vec<(OsString, OsString)>,
-    pub request: Vec<u8>,
+    /// Written around the input, so a large input is never copied.
+    pub request: RequestParts,
     pub deadline: Instant,
     pub timeout: Duration,
     pub kill_grace: Duration,
@@ -61,7 +69,7 @@ const MEMORY_SAMPLE_EVERY: Duration = Duration::from_millis(50);
 /// The pieces of a finished invocation the result is built from.
 pub struct Finished {
     pub success: bool,
-    pub output: Option<Box<serde_json::value::RawValue>>,
+    pub output: Option<crate::outcome::Output>,
     pub error: Option<ErrorInfo>,
     pub logs: Vec<LogEntry>,
     pub exit_code: Option<i32>,
@@ -105,7 +113,12 @@ pub async fn execute(job: Job) -> Finished {
     let request = job.request;
     let writer = tokio::spawn(async move {
         if let Some(mut stdin) = stdin {
-            let _ = stdin.write_all(&request).await;
+            let _ = async {
+                stdin.write_all(&request.head).await?;
+                stdin.write_all(request.input.get().as_bytes()).await?;
+                stdin.write_all(&request.tail).await
+            }
+            .await;
             let _ = stdin.shutdown().await;
         }
     });
@@ -230,7 +243,17 @@ pub async fn execute(job: Job) -> Finished {
             logs.extend(stderr_logs);
             Finished {
                 success: resp.success,
-                output: if resp.success { Some(resp.output.unwrap_or_else(null_raw)) } else { None },
+                output: if resp.success {
+                    Some(match resp.output {
+                        Some(crate::protocol::OutputAt::Range(start, end)) => {
+                            crate::outcome::Output::Stdout { buf: stdout, start, end }
+                        }
+                        Some(crate::protocol::OutputAt::Copied(raw)) => crate::outcome::Output::Raw(raw),
+                        None => crate::outcome::Output::Raw(null_raw()),
+                    })
+                } else {
+                    None
+                },
                 error: resp.error.map(|e| redact_error(e, secret)),
                 logs,
                 exit_code,

@@ -116,8 +116,9 @@ impl LogEntry {
 #[serde(rename_all = "camelCase")]
 pub struct InvokeResult {
     pub success: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output: Option<Box<RawValue>>,
+    /// Spliced in by `to_json` (never copied through serde).
+    #[serde(skip)]
+    pub output: Option<Output>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
     pub logs: Vec<LogEntry>,
@@ -148,6 +149,35 @@ impl InvokeResult {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("InvokeResult always serialises")
+        let rest = serde_json::to_string(self).expect("InvokeResult always serialises");
+        match &self.output {
+            None => rest,
+            Some(out) => {
+                let out = out.as_str();
+                let mut s = String::with_capacity(rest.len() + out.len() + 12);
+                s.push_str("{\"output\":");
+                s.push_str(out);
+                s.push(',');
+                s.push_str(&rest[1..]);
+                s
+            }
+        }
+    }
+}
+
+/// A response's `output` JSON: owned, or a range of the stdout it was read
+/// into (a 100 MB output is then never copied inside the core).
+#[derive(Debug)]
+pub enum Output {
+    Raw(Box<RawValue>),
+    Stdout { buf: Vec<u8>, start: usize, end: usize },
+}
+
+impl Output {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Output::Raw(r) => r.get(),
+            Output::Stdout { buf, start, end } => std::str::from_utf8(&buf[*start..*end]).unwrap_or("null"),
+        }
     }
 }

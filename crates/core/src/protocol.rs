@@ -27,7 +27,31 @@ pub struct Context<'a> {
     pub deadline_ms: u64,
 }
 
+#[derive(Serialize)]
+struct Head<'a> {
+    request_id: &'a str,
+    function_name: &'a str,
+    function: &'a str,
+}
+
 impl Request<'_> {
+    /// The request's bytes before and after `input`: written around it, so
+    /// the input is never copied into one big buffer.
+    pub fn to_parts(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut head = serde_json::to_vec(&Head {
+            request_id: self.request_id,
+            function_name: self.function_name,
+            function: self.function,
+        })
+        .expect("serialises");
+        head.pop();
+        head.extend_from_slice(b",\"input\":");
+        let mut tail = b",\"context\":".to_vec();
+        serde_json::to_writer(&mut tail, &self.context).expect("serialises");
+        tail.extend_from_slice(b"}\n");
+        (head, tail)
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec(self).expect("request always serialises");
         bytes.push(b'\n');
@@ -39,7 +63,9 @@ impl Request<'_> {
 #[derive(Debug)]
 pub struct Response {
     pub success: bool,
-    pub output: Option<Box<RawValue>>,
+    /// Where the output's JSON is: a range of the whole stdout, or a copy
+    /// (when only the last line held the response).
+    pub output: Option<OutputAt>,
     pub error: Option<ErrorInfo>,
     pub logs: Vec<LogEntry>,
 }
@@ -51,11 +77,27 @@ pub struct ParsedStdout {
     pub stdout_logs: Vec<LogEntry>,
 }
 
+#[derive(Debug)]
+pub enum OutputAt {
+    Range(usize, usize),
+    Copied(Box<RawValue>),
+}
+
+impl OutputAt {
+    /// The output's JSON text, given the stdout it was parsed from.
+    pub fn text<'a>(&'a self, stdout: &'a [u8]) -> &'a str {
+        match self {
+            OutputAt::Range(start, end) => std::str::from_utf8(&stdout[*start..*end]).unwrap_or("null"),
+            OutputAt::Copied(raw) => raw.get(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
-struct RawResponse {
+struct RawResponse<'a> {
     success: bool,
-    #[serde(default)]
-    output: Option<Box<RawValue>>,
+    #[serde(default, borrow)]
+    output: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<Value>,
     #[serde(default)]
@@ -66,7 +108,7 @@ struct RawResponse {
 /// boolean `success`; else the last non-empty line is; the lines before it
 /// become `stdout` logs. Neither → no response.
 pub fn parse_stdout(stdout: &[u8]) -> ParsedStdout {
-    if let Some(response) = parse_document(stdout) {
+    if let Some(response) = parse_document(stdout, true) {
         return ParsedStdout { response: Some(response), stdout_logs: Vec::new() };
     }
     let text = String::from_utf8_lossy(stdout);
@@ -77,7 +119,7 @@ pub fn parse_stdout(stdout: &[u8]) -> ParsedStdout {
     let Some(last) = lines.pop() else {
         return ParsedStdout { response: None, stdout_logs: Vec::new() };
     };
-    match parse_document(last.as_bytes()) {
+    match parse_document(last.as_bytes(), false) {
         Some(response) => ParsedStdout {
             response: Some(response),
             stdout_logs: lines
@@ -90,16 +132,24 @@ pub fn parse_stdout(stdout: &[u8]) -> ParsedStdout {
     }
 }
 
-fn parse_document(bytes: &[u8]) -> Option<Response> {
+fn parse_document(bytes: &[u8], in_place: bool) -> Option<Response> {
     // serde would also accept a JSON array for a struct; only objects count.
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
     if *first != b'{' {
         return None;
     }
     let raw: RawResponse = serde_json::from_slice(bytes).ok()?;
+    let output = raw.output.map(|o| {
+        if in_place {
+            let start = o.get().as_ptr() as usize - bytes.as_ptr() as usize;
+            OutputAt::Range(start, start + o.get().len())
+        } else {
+            OutputAt::Copied(o.to_owned())
+        }
+    });
     Some(Response {
         success: raw.success,
-        output: raw.output,
+        output,
         error: if raw.success { None } else { Some(error_from(raw.error)) },
         logs: logs_from(raw.logs),
     })
@@ -160,17 +210,20 @@ mod tests {
 
     #[test]
     fn whole_stdout_is_the_response_even_when_pretty_printed() {
-        let p = parse("{\n  \"success\": true,\n  \"output\": {\"b\": 1, \"a\": [1,2]}\n}\n");
+        let text = "{\n  \"success\": true,\n  \"output\": {\"b\": 1, \"a\": [1,2]}\n}\n";
+        let p = parse(text);
         let r = p.response.unwrap();
         assert!(r.success);
-        assert_eq!(r.output.unwrap().get(), "{\"b\": 1, \"a\": [1,2]}");
+        let out = r.output.unwrap();
+        assert!(matches!(out, OutputAt::Range(..)), "the whole-stdout output is not copied");
+        assert_eq!(out.text(text.as_bytes()), "{\"b\": 1, \"a\": [1,2]}");
         assert!(p.stdout_logs.is_empty());
     }
 
     #[test]
     fn last_line_is_the_response_and_earlier_lines_are_logs() {
         let p = parse("debug one\n\nsecond\n{\"success\":true,\"output\":42}\n\n");
-        assert_eq!(p.response.unwrap().output.unwrap().get(), "42");
+        assert_eq!(p.response.unwrap().output.unwrap().text(b""), "42");
         let msgs: Vec<_> = p.stdout_logs.iter().map(|l| l.message.as_str()).collect();
         assert_eq!(msgs, ["debug one", "second"]);
         assert!(p.stdout_logs.iter().all(|l| l.source == LogSource::Stdout));

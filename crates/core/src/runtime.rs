@@ -17,7 +17,7 @@ use tokio_util::task::TaskTracker;
 use crate::builder::{BuildReport, Builds};
 use crate::catalog::{Catalog, Diagnostic};
 use crate::env::{apply, host_layer, snapshot, EnvMap, InheritEnv};
-use crate::executor::{execute, Finished, Job, LogSink};
+use crate::executor::{execute, Finished, Job, LogSink, RequestParts};
 use crate::function::{load, FunctionDef, FunctionInfo};
 use crate::outcome::{Code, ErrorInfo, InvokeResult};
 use crate::protocol::{Context, Request};
@@ -143,7 +143,7 @@ impl Runtime {
     pub fn invoke(
         self: &Arc<Self>,
         name: &str,
-        input: &str,
+        input: impl Into<String>,
         options: InvokeOptions,
     ) -> impl std::future::Future<Output = Result<InvokeResult, Closed>> + Send + 'static {
         let this = Arc::clone(self);
@@ -151,12 +151,12 @@ impl Runtime {
         let admitted =
             (!self.closed.is_cancelled()).then(|| (self.in_flight.token(), self.slots.as_ref().map(|s| s.join())));
         let host = self.capture_host_env();
-        let (name, input) = (name.to_string(), input.to_string());
+        let (name, input) = (name.to_string(), input.into());
         async move {
             let (_in_flight, place) = admitted.ok_or(Closed)?;
             let request_id = options.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            let finished = match parse_input(&input) {
-                Ok(input) => this.run(&name, &input, &options, &request_id, place, &host).await,
+            let finished = match parse_input(input) {
+                Ok(input) => this.run(&name, input, &options, &request_id, place, &host).await,
                 Err(e) => Finished::failed(e),
             };
             Ok(finished.into_result(request_id, started.elapsed().as_millis() as u64))
@@ -166,7 +166,7 @@ impl Runtime {
     async fn run(
         &self,
         name: &str,
-        input: &RawValue,
+        input: Box<RawValue>,
         options: &InvokeOptions,
         request_id: &str,
         place: Option<Place>,
@@ -228,7 +228,7 @@ impl Runtime {
             request_id,
             function_name: &function.name,
             function: &function.name,
-            input,
+            input: &input,
             context: Context {
                 auth: options.auth.as_ref(),
                 env: &context_env,
@@ -266,7 +266,10 @@ impl Runtime {
             args,
             cwd: function.dir.clone(),
             env: env.into_iter().collect(),
-            request: request.to_bytes(),
+            request: {
+                let (head, tail) = request.to_parts();
+                RequestParts { head, input, tail }
+            },
             deadline,
             timeout,
             kill_grace: Duration::from_millis(self.options.kill_grace_ms),
@@ -435,10 +438,9 @@ fn cancelled_error() -> ErrorInfo {
     ErrorInfo::new(Code::Cancelled, "invocation was cancelled")
 }
 
-fn parse_input(input: &str) -> Result<Box<RawValue>, ErrorInfo> {
-    let text = if input.trim().is_empty() { "null" } else { input };
-    RawValue::from_string(text.to_string())
-        .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))
+fn parse_input(input: String) -> Result<Box<RawValue>, ErrorInfo> {
+    let text = if input.trim().is_empty() { "null".to_string() } else { input };
+    RawValue::from_string(text).map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))
 }
 
 /// A token cancelled when either of two is.

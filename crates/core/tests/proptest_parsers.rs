@@ -93,7 +93,7 @@ fn noise_line() -> impl Strategy<Value = String> {
 }
 
 /// The expected response fields of `obj`, as the parser should see them.
-fn check_response_matches(obj: &Map<String, Value>, parsed: &alyx_core::protocol::ParsedStdout) {
+fn check_response_matches(obj: &Map<String, Value>, parsed: &alyx_core::protocol::ParsedStdout, stdout: &[u8]) {
     let resp = parsed.response.as_ref().expect("a response");
     let success = obj["success"].as_bool().unwrap();
     assert_eq!(resp.success, success);
@@ -101,7 +101,7 @@ fn check_response_matches(obj: &Map<String, Value>, parsed: &alyx_core::protocol
         assert!(resp.error.is_none());
         match (obj.get("output"), &resp.output) {
             (Some(expected), Some(raw)) => {
-                let got: Value = serde_json::from_str(raw.get()).unwrap();
+                let got: Value = serde_json::from_str(raw.text(stdout)).unwrap();
                 assert_eq!(&got, expected);
             }
             (None, None) => {}
@@ -187,8 +187,9 @@ proptest! {
         } else {
             serde_json::to_string(&Value::Object(obj.clone())).unwrap()
         };
-        let parsed = parse_stdout(format!("{lead}{body}{trail}").as_bytes());
-        check_response_matches(&obj, &parsed);
+        let stdout = format!("{lead}{body}{trail}");
+        let parsed = parse_stdout(stdout.as_bytes());
+        check_response_matches(&obj, &parsed, stdout.as_bytes());
         prop_assert!(parsed.stdout_logs.is_empty());
     }
 
@@ -215,7 +216,7 @@ proptest! {
         }
         text.push_str(eol);
         let parsed = parse_stdout(text.as_bytes());
-        check_response_matches(&obj, &parsed);
+        check_response_matches(&obj, &parsed, text.as_bytes());
         let expected: Vec<&str> = noise.iter().map(String::as_str).filter(|l| !l.trim().is_empty()).collect();
         let got: Vec<&str> = parsed.stdout_logs.iter().map(|l| l.message.as_str()).collect();
         prop_assert_eq!(got, expected);

@@ -67,6 +67,17 @@ impl Process {
             let _ = child.wait();
             return Err(e);
         }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            const PIPE_BYTES: libc::c_int = 1 << 20;
+            if let Some(p) = &child.stdin {
+                unsafe { libc::fcntl(p.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BYTES) };
+            }
+            if let Some(p) = &child.stdout {
+                unsafe { libc::fcntl(p.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BYTES) };
+            }
+        }
         let pid = child.id() as i32;
         let group = Some(GroupGuard::register(pid));
         let exit = ExitWaiter::new(pid);
