@@ -13,17 +13,25 @@ step "cargo fmt --check, clippy -D warnings"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# Runner output, kept for the closing line.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 step "cargo test (core, no Node)"
-cargo test --workspace --quiet
+cargo test --workspace --quiet 2>&1 | tee -a "$log"
 
 step "build the release addon"
 npm run --silent build
 
 step "node --test __test__/"
-node --test --test-concurrency=1 __test__/
+node --test --test-concurrency=1 __test__/ 2>&1 | tee -a "$log"
 
 for suite in scripts/test.d/*.sh; do
   [ -e "$suite" ] || continue
   step "$suite"
   bash "$suite"
 done
+
+# The closing line CI reads: cargo's and node's own counts, added up.
+awk '/test result: ok\./ { p += $4 } /^# pass / { p += $3 } /^# fail / { f += $3 }
+     END { printf "\ncargo + node: %d passed, %d failed\n", p, f }' "$log"
