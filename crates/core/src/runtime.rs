@@ -182,10 +182,7 @@ impl Runtime {
             Ok(f) => f,
             Err(e) => return Finished::failed(e.to_error()),
         };
-        let runtime_vars = self.registry.get(&function.runtime).map(|d| d.host_env.clone()).unwrap_or_default();
-        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, host.clone().into_iter());
-        apply(&mut env, &self.options.env);
-        apply(&mut env, &function.env);
+        let mut env = self.function_env(&function, host);
         let (program, args) = match self.command_for(&function, &env, host).await {
             Ok((program, args, _build)) => (program, args),
             Err(e) => return Finished::failed(e),
@@ -280,6 +277,16 @@ impl Runtime {
             secret: token.as_str().to_string(),
         };
         execute(job).await
+    }
+
+    /// The environment a function and its build share: allowlisted host
+    /// variables (plus its runtime's own), `options.env`, the manifest `env`.
+    fn function_env(&self, function: &FunctionDef, host: &EnvMap) -> EnvMap {
+        let runtime_vars = self.registry.get(&function.runtime).map(|d| d.host_env.clone()).unwrap_or_default();
+        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, host.clone().into_iter());
+        apply(&mut env, &self.options.env);
+        apply(&mut env, &function.env);
+        env
     }
 
     fn function_queue(&self, name: &str, limit: u32) -> Arc<FifoSlots> {
@@ -388,10 +395,7 @@ impl Runtime {
     pub async fn build(&self, name: &str) -> Result<Option<BuildReport>, ErrorInfo> {
         let host = self.host_env();
         let function = load(&self.options.functions_dir, name, &self.registry, &host).map_err(|e| e.to_error())?;
-        let runtime_vars = self.registry.get(&function.runtime).map(|d| d.host_env.clone()).unwrap_or_default();
-        let mut env = host_layer(&self.options.inherit_env, &runtime_vars, host.as_ref().clone().into_iter());
-        apply(&mut env, &self.options.env);
-        apply(&mut env, &function.env);
+        let env = self.function_env(&function, &host);
         self.command_for(&function, &env, &host).await.map(|(_, _, report)| report)
     }
 
