@@ -127,15 +127,16 @@ pub async fn execute(job: Job) -> Finished {
     let mut stderr_log = StderrLog::new(STDERR_RETAIN_BYTES);
     let mut stderr_tail = Tail::new(EXCERPT_BYTES);
     let on_log = job.on_log.clone();
-    let stderr_fut = read_lines(process.stderr.take().expect("piped"), STDERR_RETAIN_BYTES, |line, raw_len| {
-        let line = redact(line, secret);
-        stderr_tail.push(&line);
-        let entry = parse_stderr_line(&line);
-        if let Some(sink) = &on_log {
-            sink(&entry);
-        }
-        stderr_log.push(entry, raw_len);
-    });
+    let stderr_fut =
+        read_lines(process.stderr.take().expect("piped"), STDERR_RETAIN_BYTES, secret.as_bytes(), |line, raw_len| {
+            let line = redact(line, secret);
+            stderr_tail.push(&line);
+            let entry = parse_stderr_line(&line);
+            if let Some(sink) = &on_log {
+                sink(&entry);
+            }
+            stderr_log.push(entry, raw_len);
+        });
     let mut stdout = Vec::new();
     let (stop, exit) = {
         let mut stop = None;

@@ -25,8 +25,10 @@ pub async fn read_capped<R: AsyncRead + Unpin>(mut reader: R, buf: &mut Vec<u8>,
 
 /// Calls `on_line` for each line (without its `\n`/`\r\n`), as soon as it is
 /// complete. A line longer than `max_line` is delivered in pieces, so one
-/// endless line cannot grow memory without bound.
-pub async fn read_lines<R, F>(mut reader: R, max_line: usize, mut on_line: F)
+/// endless line cannot grow memory without bound. `secret` (if not empty)
+/// is redacted before a long line is cut, so a cut can never split it into
+/// halves that each escape redaction.
+pub async fn read_lines<R, F>(mut reader: R, max_line: usize, secret: &[u8], mut on_line: F)
 where
     R: AsyncRead + Unpin,
     F: FnMut(&str, usize),
@@ -45,7 +47,13 @@ where
             rest = &rest[pos + 1..];
         }
         pending.extend_from_slice(rest);
-        while pending.len() > max_line {
+        // Cut only with a secret's length to spare past the cut: a secret
+        // straddling it then lies wholly in `pending` and is redacted first.
+        while pending.len() > max_line + secret.len() {
+            redact_bytes(&mut pending, secret);
+            if pending.len() <= max_line + secret.len() {
+                break;
+            }
             let tail = pending.split_off(max_line);
             emit(&mut pending, &mut on_line);
             pending = tail;
@@ -54,6 +62,25 @@ where
     if !pending.is_empty() {
         emit(&mut pending, &mut on_line);
     }
+}
+
+/// Replaces every `secret` in `buf` with `[redacted]`.
+pub fn redact_bytes(buf: &mut Vec<u8>, secret: &[u8]) {
+    if secret.is_empty() || !buf.windows(secret.len()).any(|w| w == secret) {
+        return;
+    }
+    let mut out = Vec::with_capacity(buf.len());
+    let mut i = 0;
+    while i < buf.len() {
+        if buf[i..].starts_with(secret) {
+            out.extend_from_slice(b"[redacted]");
+            i += secret.len();
+        } else {
+            out.push(buf[i]);
+            i += 1;
+        }
+    }
+    *buf = out;
 }
 
 fn emit<F: FnMut(&str, usize)>(pending: &mut Vec<u8>, on_line: &mut F) {
@@ -84,7 +111,7 @@ mod tests {
     #[tokio::test]
     async fn lines_split_on_newline_and_crlf() {
         let mut got = Vec::new();
-        read_lines(&b"a\r\nb\n\nlast"[..], 100, |l, _| got.push(l.to_string())).await;
+        read_lines(&b"a\r\nb\n\nlast"[..], 100, b"", |l, _| got.push(l.to_string())).await;
         assert_eq!(got, ["a", "b", "", "last"]);
     }
 
@@ -92,7 +119,20 @@ mod tests {
     async fn overlong_line_is_delivered_in_pieces() {
         let data = vec![b'x'; 250];
         let mut got = Vec::new();
-        read_lines(&data[..], 100, |l, _| got.push(l.len())).await;
+        read_lines(&data[..], 100, b"", |l, _| got.push(l.len())).await;
         assert_eq!(got, [100, 100, 50]);
+    }
+
+    #[tokio::test]
+    async fn a_cut_never_splits_the_secret() {
+        for at in 90..=101 {
+            let mut line = vec![b'x'; 250];
+            line.splice(at..at + 6, b"SECRET".iter().copied());
+            let mut pieces = Vec::new();
+            read_lines(&line[..], 100, b"SECRET", |l, _| pieces.push(l.to_string())).await;
+            let joined = pieces.concat();
+            assert!(!joined.contains("SECRET") && joined.contains("[redacted]"), "secret at {at}: {pieces:?}");
+            assert!(pieces.iter().all(|p| !p.ends_with("SEC") && !p.starts_with("RET")), "secret at {at}: {pieces:?}");
+        }
     }
 }
