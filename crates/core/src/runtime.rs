@@ -172,10 +172,11 @@ impl Runtime {
         place: Option<Place>,
         host: &EnvMap,
     ) -> Finished {
-        let cancel = self.closed.child_token();
-        let user_cancel = options.cancel.clone().unwrap_or_default();
-        let cancelled = || cancel.is_cancelled() || user_cancel.is_cancelled();
-        if cancelled() {
+        // One token for "stop": the caller's signal or the runtime closing.
+        let cancel = either(self.closed.child_token(), options.cancel.clone().unwrap_or_default());
+        // Ends `either`'s relay task with the invocation, however it ends.
+        let _relay_ends = cancel.clone().drop_guard();
+        if cancel.is_cancelled() {
             return Finished::failed(cancelled_error());
         }
         let function = match load(&self.options.functions_dir, name, &self.registry, host) {
@@ -187,23 +188,17 @@ impl Runtime {
             Ok((program, args, _build)) => (program, args),
             Err(e) => return Finished::failed(e),
         };
-        // FIFO queue for maxConcurrency; an abort while queued spawns nothing.
-        let _function_slot = match function.concurrency() {
-            Some(limit) => tokio::select! {
-                slot = self.function_queue(&function.name, limit).join().slot() => Some(slot),
+        // FIFO queues: the function's own `concurrency`, then maxConcurrency
+        // (whose place was taken at call time). An abort while queued
+        // spawns nothing.
+        let places = function.concurrency().map(|limit| self.function_queue(&function.name, limit).join());
+        let mut held_slots = Vec::with_capacity(2); // released when run() returns
+        for place in places.into_iter().chain(place) {
+            tokio::select! {
+                slot = place.slot() => held_slots.push(slot),
                 _ = cancel.cancelled() => return Finished::failed(cancelled_error()),
-                _ = user_cancel.cancelled() => return Finished::failed(cancelled_error()),
-            },
-            None => None,
-        };
-        let _slot = match place {
-            Some(place) => tokio::select! {
-                slot = place.slot() => Some(slot),
-                _ = cancel.cancelled() => return Finished::failed(cancelled_error()),
-                _ = user_cancel.cancelled() => return Finished::failed(cancelled_error()),
-            },
-            None => None,
-        };
+            }
+        }
 
         let timeout =
             Duration::from_millis(options.timeout_ms.or(function.timeout_ms()).unwrap_or(self.options.timeout_ms));
@@ -255,9 +250,6 @@ impl Runtime {
             env.insert(k.into(), v.into());
         }
 
-        let job_cancel = either(cancel.clone(), user_cancel.clone());
-        // Ends `either`'s relay task when the invocation ends normally.
-        let _relay_ends = job_cancel.clone().drop_guard();
         let job = Job {
             program,
             args,
@@ -272,7 +264,7 @@ impl Runtime {
             kill_grace: Duration::from_millis(self.options.kill_grace_ms),
             max_output: self.options.max_output_bytes,
             memory_limit: function.memory_mb().map(|mb| mb * 1024 * 1024),
-            cancel: job_cancel.clone(),
+            cancel: cancel.clone(),
             on_log: options.on_log.clone(),
             secret: token.as_str().to_string(),
         };
@@ -312,7 +304,9 @@ impl Runtime {
                 format!("unknown runtime \"{}\" for function \"{}\"", function.runtime, function.name),
             )
         })?;
-        let build_env: Vec<(OsString, OsString)> = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let builds = function.build().is_some() || def.launch == Launch::GoBuild;
+        let build_env: Vec<(OsString, OsString)> =
+            if builds { env.iter().map(|(k, v)| (k.clone(), v.clone())).collect() } else { Vec::new() };
         let grace = Duration::from_millis(self.options.kill_grace_ms);
         let resolved = match def.launch {
             Launch::Binary => None,
@@ -447,9 +441,13 @@ fn parse_input(input: String) -> Result<Box<RawValue>, ErrorInfo> {
     RawValue::from_string(text).map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))
 }
 
-/// A token cancelled when either of two is.
+/// A token cancelled when either of two is (already cancelled included).
 fn either(a: CancellationToken, b: CancellationToken) -> CancellationToken {
     let both = a.child_token();
+    if b.is_cancelled() {
+        both.cancel();
+        return both;
+    }
     let out = both.clone();
     tokio::spawn(async move {
         tokio::select! {
