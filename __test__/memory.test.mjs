@@ -1,5 +1,6 @@
-// MEMORY_LIMIT_EXCEEDED: the manifest `memory` is enforced (RSS sampling of
-// the process tree, plus V8's heap cap for node/deno); the host survives.
+// MEMORY_LIMIT_EXCEEDED: the manifest `memory` is enforced (PSS summed over
+// the function's process group and descendants, plus V8's heap cap for
+// node/deno); the host survives. CONTRACT §14.
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { FunctionRuntime, functionsDir, needs } from './helpers.mjs'
@@ -11,6 +12,39 @@ const dir = functionsDir({
   'nodehog/manifest.yaml': 'name: nodehog\nmemory: 96mb\ntimeout: 60s\n',
   'shhog/bootstrap': { text: '#!/bin/sh\npython3 -c "import time; b = bytearray(1 << 30); b[::4096] = b\'x\' * len(b[::4096]); time.sleep(5)" &\nwait\n', exec: true },
   'shhog/manifest.yaml': 'name: shhog\nmemory: 128mb\n',
+  // The middle process exits, so the hog is no longer a descendant of the
+  // leader; it stays in the leader's group.
+  'orphanhog/main.py': [
+    'import os, sys, time',
+    'if os.fork() == 0:',
+    '    if os.fork() == 0:',
+    "        b = bytearray(600 * 1024 * 1024)",
+    "        b[::4096] = b'x' * len(b[::4096])",
+    '        time.sleep(10)',
+    '    os._exit(0)',
+    'os.wait()',
+    'time.sleep(3)',
+    "print('{\"success\": true}')",
+  ].join('\n'),
+  'orphanhog/manifest.yaml': 'name: orphanhog\nmemory: 64mb\ntimeout: 20s\n',
+  // 80 MB touched once, then shared by four forks: PSS counts it once.
+  'sharers/main.py': [
+    'import os, time',
+    "b = bytearray(80 * 1024 * 1024)",
+    "b[::4096] = b'x' * len(b[::4096])",
+    'kids = []',
+    'for _ in range(4):',
+    '    pid = os.fork()',
+    '    if pid == 0:',
+    '        time.sleep(2)',
+    '        os._exit(0)',
+    '    kids.append(pid)',
+    'for k in kids: os.waitpid(k, 0)',
+    "print('{\"success\": true, \"output\": \"shared\"}')",
+  ].join('\n'),
+  'sharers/manifest.yaml': 'name: sharers\nmemory: 200mb\ntimeout: 20s\n',
+  'hugelimit/index.js': 'console.log("{}")',
+  'hugelimit/manifest.yaml': 'name: hugelimit\nmemory: 17592186044416\n',
   'fine/index.js': "process.stdin.resume(); process.stdin.on('end', () => console.log(JSON.stringify({ success: true, output: 'fine' })))",
   'fine/manifest.yaml': 'name: fine\nmemory: 256mb\n',
 })
@@ -37,4 +71,21 @@ test('a function under its limit is unaffected, and the host is still fine', asy
   const res = await rt.invoke('fine')
   assert.equal(res.output, 'fine')
   assert.ok(process.memoryUsage().rss < 1024 * 1024 * 1024)
+})
+
+test('a double-forked grandchild still in the group counts (600 MB under 64 MB)', needs('python3'), async () => {
+  const res = await rt.invoke('orphanhog')
+  assert.equal(res.error?.code, 'MEMORY_LIMIT_EXCEEDED', JSON.stringify(res))
+})
+
+test('pages shared by four forks count once (80 MB shared, limit 200 MB)', needs('python3'), async () => {
+  const res = await rt.invoke('sharers')
+  assert.equal(res.success, true, JSON.stringify(res.error))
+  assert.equal(res.output, 'shared')
+})
+
+test('memory above 1 TiB is INVALID_MANIFEST, not an overflow to 0 MB', async () => {
+  const res = await rt.invoke('hugelimit')
+  assert.equal(res.error?.code, 'INVALID_MANIFEST', JSON.stringify(res))
+  assert.match(res.error.message, /memory.*too large/)
 })

@@ -162,7 +162,7 @@ pub async fn execute(job: Job) -> Finished {
                     _ = job.cancel.cancelled() => { stop = Some(Stop::Cancelled); break; }
                     _ = sampler.tick(), if job.memory_limit.is_some() => {
                         let limit = job.memory_limit.unwrap_or(u64::MAX);
-                        if let Some(rss) = memory::tree_rss(pid).filter(|rss| *rss > limit) {
+                        if let Some(rss) = memory::group_pss(pid).filter(|rss| *rss > limit) {
                             stop = Some(Stop::MemoryLimit(rss));
                             break;
                         }
@@ -272,10 +272,8 @@ pub async fn execute(job: Job) -> Finished {
             f
         }
         _ => {
-            let mut f = stopped(
-                Code::InvalidOutput,
-                "function wrote no JSON response with a boolean `success` to stdout".into(),
-            );
+            let rule = parsed.rejection.unwrap_or(crate::protocol::Rejection::NotJson);
+            let mut f = stopped(Code::InvalidOutput, rule.describe());
             f.error.as_mut().unwrap().details = Some(details(&[
                 ("stdout", excerpt(&redact(&String::from_utf8_lossy(&stdout), secret)).into()),
                 ("stderr", stderr_tail.text().into()),
@@ -289,7 +287,7 @@ fn memory_message(limit: Option<u64>, rss: Option<u64>) -> String {
     const MB: u64 = 1024 * 1024;
     let limit = limit.unwrap_or(0) / MB;
     match rss {
-        Some(rss) => format!("function exceeded its memory limit of {limit} MB (resident {} MB)", rss / MB),
+        Some(rss) => format!("function exceeded its memory limit of {limit} MB (using {} MB)", rss / MB),
         None => format!("function exceeded its memory limit of {limit} MB (its runtime's heap limit)"),
     }
 }
@@ -351,7 +349,7 @@ fn redact_error(mut error: ErrorInfo, secret: &str) -> ErrorInfo {
 fn redact_map(map: Map<String, Value>, secret: &str) -> Map<String, Value> {
     let text = Value::Object(map).to_string();
     let clean = redact(&text, secret);
-    match serde_json::from_str(&clean) {
+    match crate::protocol::from_slice_deep(clean.as_bytes()) {
         Ok(Value::Object(map)) => map,
         // Unreachable for valid JSON and a hex secret; never let it through.
         _ => Map::from_iter([("redacted".to_string(), Value::Bool(true))]),

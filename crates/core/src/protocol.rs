@@ -1,6 +1,7 @@
 //! The wire protocol (CONTRACT §4): the request written to stdin and the
 //! response read back from stdout.
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -75,7 +76,40 @@ pub struct Response {
 pub struct ParsedStdout {
     pub response: Option<Response>,
     pub stdout_logs: Vec<LogEntry>,
+    /// Why there is no response (`None` when there is one).
+    pub rejection: Option<Rejection>,
 }
+
+/// Which response rule (docs/PROTOCOL.md) stdout failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Nothing but whitespace.
+    Empty,
+    /// Neither the whole of stdout nor its last line is a JSON object.
+    NotJson,
+    /// A JSON object, but without a boolean `success`.
+    NoSuccess,
+    /// JSON nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+impl Rejection {
+    pub fn describe(self) -> String {
+        match self {
+            Rejection::Empty => "function wrote nothing to stdout (expected a JSON response)".into(),
+            Rejection::NotJson => {
+                "function's stdout is not JSON: neither all of it nor its last line is a JSON object".into()
+            }
+            Rejection::NoSuccess => "function's JSON response has no boolean `success`".into(),
+            Rejection::TooDeep => format!("function's JSON response is nested too deep (more than {MAX_DEPTH} levels)"),
+        }
+    }
+}
+
+/// How deep `output`, `error.details` and `logs[].data` may nest (CONTRACT
+/// §14), plus the levels of the response object around them.
+pub const MAX_DEPTH: usize = 1000;
+const ENVELOPE_DEPTH: usize = 3;
 
 #[derive(Debug)]
 pub enum OutputAt {
@@ -108,51 +142,117 @@ struct RawResponse<'a> {
 /// boolean `success`; else the last non-empty line is; the lines before it
 /// become `stdout` logs. Neither → no response.
 pub fn parse_stdout(stdout: &[u8]) -> ParsedStdout {
-    if let Some(response) = parse_document(stdout, true) {
-        return ParsedStdout { response: Some(response), stdout_logs: Vec::new() };
-    }
+    let whole = match parse_document(stdout, true) {
+        Ok(response) => return ParsedStdout { response: Some(response), stdout_logs: Vec::new(), rejection: None },
+        Err(rejection) => rejection,
+    };
     let text = String::from_utf8_lossy(stdout);
     let mut lines: Vec<&str> = text.lines().collect();
     while lines.last().is_some_and(|l| l.trim().is_empty()) {
         lines.pop();
     }
     let Some(last) = lines.pop() else {
-        return ParsedStdout { response: None, stdout_logs: Vec::new() };
+        return ParsedStdout { response: None, stdout_logs: Vec::new(), rejection: Some(Rejection::Empty) };
     };
     match parse_document(last.as_bytes(), false) {
-        Some(response) => ParsedStdout {
+        Ok(response) => ParsedStdout {
             response: Some(response),
             stdout_logs: lines
                 .into_iter()
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| LogEntry::plain(LogSource::Stdout, LogLevel::Info, l))
                 .collect(),
+            rejection: None,
         },
-        None => ParsedStdout { response: None, stdout_logs: Vec::new() },
+        // The more telling of the two reasons: a near-miss beats "not JSON".
+        Err(line) => ParsedStdout { response: None, stdout_logs: Vec::new(), rejection: Some(whole.min(line)) },
     }
 }
 
-fn parse_document(bytes: &[u8], in_place: bool) -> Option<Response> {
-    // serde would also accept a JSON array for a struct; only objects count.
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
-    if *first != b'{' {
-        return None;
+/// Ordered from most to least telling, for `min` above.
+impl PartialOrd for Rejection {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
-    let raw: RawResponse = serde_json::from_slice(bytes).ok()?;
+}
+impl Ord for Rejection {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let rank = |r: &Rejection| match r {
+            Rejection::TooDeep => 0,
+            Rejection::NoSuccess => 1,
+            Rejection::NotJson => 2,
+            Rejection::Empty => 3,
+        };
+        rank(self).cmp(&rank(other))
+    }
+}
+
+fn parse_document(whole: &[u8], in_place: bool) -> Result<Response, Rejection> {
+    // A UTF-8 byte order mark (some Windows-born tools write one) is not text.
+    let bytes = whole.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(whole);
+    // serde would also accept a JSON array for a struct; only objects count.
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else { return Err(Rejection::Empty) };
+    if *first != b'{' {
+        return Err(Rejection::NotJson);
+    }
+    if nesting_depth(bytes) > MAX_DEPTH + ENVELOPE_DEPTH {
+        return Err(Rejection::TooDeep);
+    }
+    let raw: RawResponse = from_slice_deep(bytes).map_err(|_| match from_slice_deep::<IgnoredAny>(bytes) {
+        Ok(_) => Rejection::NoSuccess,
+        Err(_) => Rejection::NotJson,
+    })?;
     let output = raw.output.map(|o| {
         if in_place {
-            let start = o.get().as_ptr() as usize - bytes.as_ptr() as usize;
+            let start = o.get().as_ptr() as usize - whole.as_ptr() as usize;
             OutputAt::Range(start, start + o.get().len())
         } else {
             OutputAt::Copied(o.to_owned())
         }
     });
-    Some(Response {
+    Ok(Response {
         success: raw.success,
         output,
         error: if raw.success { None } else { Some(error_from(raw.error)) },
         logs: logs_from(raw.logs),
     })
+}
+
+/// serde_json stops at 128 levels; the depth was bounded by `nesting_depth`
+/// first, and `serde_stacker` grows the stack as the parse recurses.
+pub(crate) fn from_slice_deep<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.disable_recursion_limit();
+    let value = T::deserialize(serde_stacker::Deserializer::new(&mut de))?;
+    de.end()?;
+    Ok(value)
+}
+
+/// The deepest `[`/`{` nesting of a JSON text, strings skipped. Not a
+/// validator: it only bounds the work of the real parse.
+pub fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// A function's error, kept as written where it has the right shape; a bare
@@ -243,6 +343,64 @@ mod tests {
         ] {
             assert!(parse(s).response.is_none(), "{s:?}");
         }
+    }
+
+    fn nested(levels: usize) -> String {
+        format!("{}1{}", "[".repeat(levels), "]".repeat(levels))
+    }
+
+    #[test]
+    fn details_and_log_data_nested_a_thousand_levels_keep_the_response() {
+        // `details` and `data` are objects: {"d": …} plus 999 levels = 1,000.
+        let deep = nested(MAX_DEPTH - 1);
+        let text = format!(
+            r#"{{"success":false,"error":{{"code":"E","message":"m","details":{{"d":{deep}}}}},"logs":[{{"level":"info","message":"x","data":{{"d":{deep}}}}}]}}"#
+        );
+        let p = parse(&text);
+        let r = p.response.expect("a 1,000-level response is kept");
+        assert_eq!(r.error.unwrap().code, "E");
+        assert!(r.logs[0].data.is_some());
+        let out = format!(r#"{{"success":true,"output":{}}}"#, nested(MAX_DEPTH));
+        assert!(parse(&out).response.is_some());
+    }
+
+    #[test]
+    fn deeper_than_the_limit_is_rejected_as_too_deep() {
+        let text = format!(r#"{{"success":true,"output":{}}}"#, nested(MAX_DEPTH + 10));
+        let p = parse(&text);
+        assert!(p.response.is_none());
+        assert_eq!(p.rejection, Some(Rejection::TooDeep));
+        // A million levels must not overflow the stack either.
+        assert_eq!(parse(&nested(1_000_000)).rejection, Some(Rejection::NotJson));
+        let huge = format!(r#"{{"success":true,"output":{}}}"#, nested(1_000_000));
+        assert_eq!(parse(&huge).rejection, Some(Rejection::TooDeep));
+    }
+
+    #[test]
+    fn nesting_depth_skips_brackets_inside_strings() {
+        assert_eq!(nesting_depth(br#"{"a":"[[[{{\"]]","b":[1]}"#), 2);
+        assert_eq!(nesting_depth(b"1"), 0);
+    }
+
+    #[test]
+    fn rejection_says_which_rule_failed() {
+        assert_eq!(parse("").rejection, Some(Rejection::Empty));
+        assert_eq!(parse(" \n\n").rejection, Some(Rejection::Empty));
+        assert_eq!(parse("hello").rejection, Some(Rejection::NotJson));
+        assert_eq!(parse("{\"success\":tr").rejection, Some(Rejection::NotJson));
+        assert_eq!(parse("{\"output\":1}").rejection, Some(Rejection::NoSuccess));
+        assert_eq!(parse("log\n{\"success\":\"yes\"}").rejection, Some(Rejection::NoSuccess));
+        assert!(Rejection::NoSuccess.describe().contains("boolean `success`"));
+        assert!(parse("{\"success\":true}").rejection.is_none());
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_response_is_ignored() {
+        let text = "\u{feff}{\"success\":true,\"output\":{\"a\":1}}";
+        let r = parse(text).response.expect("BOM ignored");
+        assert_eq!(r.output.unwrap().text(text.as_bytes()), "{\"a\":1}");
+        let line = "log\n\u{feff}{\"success\":true,\"output\":2}";
+        assert_eq!(parse(line).response.unwrap().output.unwrap().text(b""), "2");
     }
 
     #[test]

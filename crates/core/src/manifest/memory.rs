@@ -15,8 +15,12 @@ fn unit_bytes(unit: &str) -> Option<u128> {
     Some(1024u128.pow(power))
 }
 
+/// The largest `memory` limit: 1 TiB (CONTRACT §14). Beyond it a limit means
+/// nothing and its byte count could overflow.
+pub const MAX_MEMORY_MB: u64 = 1024 * 1024;
+
 /// Parses a memory size into whole megabytes (rounded up, so "1kb" is 1 MB);
-/// it must be greater than zero. Case-insensitive, surrounding whitespace and
+/// it must be greater than zero and at most [`MAX_MEMORY_MB`]. Case-insensitive, surrounding whitespace and
 /// fractions ("1.5gb") allowed. Errors read `invalid memory size "lots"`.
 pub fn parse_memory_mb(s: &str) -> Result<u64, String> {
     let invalid = || format!("invalid memory size {s:?}");
@@ -29,7 +33,10 @@ pub fn parse_memory_mb(s: &str) -> Result<u64, String> {
     if bytes == 0 {
         return Err(format!("{}: must be greater than 0", invalid()));
     }
-    u64::try_from(bytes.div_ceil(1024 * 1024)).map_err(|_| format!("{}: too large", invalid()))
+    match u64::try_from(bytes.div_ceil(1024 * 1024)) {
+        Ok(mb) if mb <= MAX_MEMORY_MB => Ok(mb),
+        _ => Err(format!("{}: too large (at most 1 TiB)", invalid())),
+    }
 }
 
 #[cfg(test)]
@@ -50,6 +57,10 @@ mod tests {
         assert_eq!(parse_memory_mb("2GiB"), Ok(2048));
         for bad in ["", "lots", "mb", "12 mb", "1.2.3g", "5pb"] {
             assert_eq!(parse_memory_mb(bad), Err(format!("invalid memory size {bad:?}")));
+        }
+        assert_eq!(parse_memory_mb("1tb"), Ok(MAX_MEMORY_MB));
+        for huge in ["17592186044416", "1025gb", "2tb", "99999999999999999999999999gb"] {
+            assert!(parse_memory_mb(huge).unwrap_err().ends_with("too large (at most 1 TiB)"), "{huge}");
         }
         for bad in ["0", "0mb", "-5mb", "0.0000001kb"] {
             assert!(parse_memory_mb(bad).unwrap_err().ends_with("must be greater than 0"));
