@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use alyx_core::logs::parse_stderr_line;
-use alyx_core::manifest::{parse_duration, parse_manifest, parse_memory_mb};
+use alyx_core::manifest::{parse_duration, parse_manifest, parse_memory_mb, MAX_MEMORY_MB};
 use alyx_core::protocol::parse_stdout;
 use alyx_core::{LogLevel, LogSource};
 use proptest::prelude::*;
@@ -552,7 +552,7 @@ proptest! {
     #[test]
     fn memory_arbitrary_text_never_panics(s in any::<String>()) {
         match parse_memory_mb(&s) {
-            Ok(mb) => prop_assert!(mb > 0),
+            Ok(mb) => prop_assert!(mb > 0 && mb <= MAX_MEMORY_MB),
             Err(e) => prop_assert!(e.starts_with("invalid memory size "), "{}", e),
         }
     }
@@ -630,8 +630,13 @@ proptest! {
             _ => unreachable!(),
         };
         let text = format!("{pad_l}{n}{}{pad_r}", mixed_case(unit, mask));
-        let mb = parse_memory_mb(&text).map_err(TestCaseError::fail)?;
-        prop_assert_eq!(mb, expected, "{:?}", text);
+        if expected > MAX_MEMORY_MB {
+            let e = parse_memory_mb(&text).unwrap_err();
+            prop_assert!(e.ends_with("too large (at most 1 TiB)"), "{}", e);
+        } else {
+            let mb = parse_memory_mb(&text).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(mb, expected, "{:?}", text);
+        }
     }
 
     /// Zero or negative sizes are refused as "must be greater than 0".

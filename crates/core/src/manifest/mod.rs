@@ -25,7 +25,7 @@ use std::path::Path;
 pub use duration::parse_duration;
 pub use env_expand::expand_vars;
 pub use error::ManifestError;
-pub use memory::parse_memory_mb;
+pub use memory::{parse_memory_mb, MAX_MEMORY_MB};
 pub use types::{BuildConfig, Hook, HookConfig, Manifest, Route, Schedule, Verification};
 pub use validate::DEFAULT_RUNTIMES;
 
