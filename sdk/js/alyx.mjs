@@ -8,9 +8,27 @@
 // It reads the request from stdin, calls your function, writes the response
 // to stdout and exits (0 on success, 1 on error). Work still pending after
 // your function returns is dropped: a function is a one-shot process.
+// Under ALYX_WORKER=1 the same handler(fn) serves one call per request line
+// instead, until stdin ends (the worker protocol of docs/PROTOCOL.md).
 
 const isDeno = typeof globalThis.Deno?.stdin === "object";
 const isBun = !isDeno && typeof globalThis.Bun === "object";
+
+// The process environment, the same way under all three hosts.
+const env = isDeno
+  ? { get: (k) => globalThis.Deno.env.get(k), set: (k, v) => globalThis.Deno.env.set(k, v), delete: (k) => globalThis.Deno.env.delete(k) }
+  : { get: (k) => process.env[k], set: (k, v) => void (process.env[k] = v), delete: (k) => void delete process.env[k] };
+
+function readWorkerFlag(name) {
+  try {
+    return env.get(name) === "1";
+  } catch {
+    return false; // Deno without --allow-env: not started by the runtime as a warm process
+  }
+}
+const isWorker = readWorkerFlag("ALYX_WORKER");
+// A standby process started before its call: no per-call variables in its env.
+const isStandby = readWorkerFlag("ALYX_STANDBY");
 
 /** Thrown by a function to fail with a code of its choosing. */
 export class AlyxError extends Error {
@@ -53,29 +71,45 @@ async function readStdin() {
   return text;
 }
 
-/** Writes the response on the real stdout, then ends the process. */
-async function respondAndExit(response, exitCode) {
-  let text;
+/** The response as one line of JSON (a cycle or BigInt in the output fails
+ * with a response that does serialise), and whether it reports success. */
+function serialise(response) {
   try {
-    text = JSON.stringify(response) + "\n";
+    return [JSON.stringify(response) + "\n", response.success];
   } catch (err) {
-    // A cycle or BigInt in the output: fail with a response that does serialise.
-    response = errorResponse(new Error(`output cannot be serialised to JSON: ${err.message}`));
-    [text, exitCode] = [JSON.stringify(response) + "\n", 1];
+    const failure = errorResponse(new Error(`output cannot be serialised to JSON: ${err.message}`));
+    if ("request_id" in response) failure.request_id = response.request_id;
+    return [JSON.stringify(failure) + "\n", false];
   }
+}
+
+// Saved before any redirection of process.stdout.write (Node, Bun).
+const realStdoutWrite = isDeno ? null : process.stdout.write.bind(process.stdout);
+
+/** Writes text on the real stdout; resolves once it is flushed. */
+async function writeStdout(text) {
   if (isDeno) {
     const bytes = new TextEncoder().encode(text);
     // write() may be partial; loop until everything is out.
     for (let off = 0; off < bytes.length; ) off += await globalThis.Deno.stdout.write(bytes.subarray(off));
-    globalThis.Deno.exit(exitCode);
-  }
-  if (isBun) {
+  } else if (isBun) {
     await globalThis.Bun.write(globalThis.Bun.stdout, text);
-    process.exit(exitCode);
+  } else {
+    // Resolve only once the write is flushed, or a large response gets cut off at exit.
+    await new Promise((resolve) => realStdoutWrite(text, resolve));
   }
-  // Exit only once the write is flushed, or a large response gets cut off.
-  await new Promise((resolve) => process.stdout.write(text, resolve));
-  process.exit(exitCode);
+}
+
+function exit(code) {
+  if (isDeno) globalThis.Deno.exit(code);
+  process.exit(code);
+}
+
+/** Writes the response on the real stdout, then ends the process. */
+async function respondAndExit(response, exitCode) {
+  const [text, success] = serialise(response);
+  await writeStdout(text);
+  exit(success ? exitCode : 1);
 }
 
 // console.log/info/debug print to stdout, which carries the response: while
@@ -124,16 +158,19 @@ function errorResponse(err) {
 
 /**
  * Runs `fn(input, ctx)` for the request on stdin and writes its result (or
- * error) as the response. `fn` may be async.
+ * error) as the response. `fn` may be async. Under ALYX_WORKER=1, does so
+ * for every request line on stdin until it ends.
  * @param {(input: any, ctx: any) => unknown} fn
  */
 export async function handler(fn) {
+  if (isWorker) return serveWorker(fn);
   let request;
   try {
     request = JSON.parse(await readStdin());
   } catch (err) {
     return respondAndExit({ success: false, error: { code: "INVALID_REQUEST", message: `cannot read the request: ${err.message}` } }, 1);
   }
+  if (isStandby && request !== null && typeof request === "object") setEnv(callEnv(request));
   const restoreStdout = redirectStdout();
   let response;
   try {
@@ -146,3 +183,98 @@ export async function handler(fn) {
   }
   return respondAndExit(response, response.success ? 0 : 1);
 }
+
+// --- worker mode (docs/PROTOCOL.md, "Worker protocol") ----------------------
+
+/** Decoded text of stdin, chunk by chunk, as it arrives. */
+async function* stdinText() {
+  if (isDeno) yield* globalThis.Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  else if (isBun) yield* globalThis.Bun.stdin.stream().pipeThrough(new TextDecoderStream());
+  else {
+    process.stdin.setEncoding("utf8");
+    yield* process.stdin;
+  }
+}
+
+/** One string per line of text (without the newline); a request may span many chunks. */
+async function* lines(chunks) {
+  let pending = "";
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+      yield pending + chunk.slice(start, end);
+      pending = "";
+      start = end + 1;
+    }
+    pending += chunk.slice(start);
+  }
+  if (pending) yield pending;
+}
+
+/** What a one-shot process would have had in its env for this call: the
+ * call's context.env, then the four per-call ALYX_ variables. */
+function callEnv(request) {
+  const c = request.context ?? {};
+  return {
+    ...c.env,
+    ALYX_REQUEST_ID: String(request.request_id ?? ""),
+    ALYX_INTERNAL_TOKEN: String(c.internal_token ?? ""),
+    ALYX_DEADLINE_MS: String(c.deadline_ms ?? 0),
+    ALYX_AUTH: JSON.stringify(c.auth ?? null),
+  };
+}
+
+/** Sets the variables; returns a function that puts back what was there. */
+function setEnv(values) {
+  const saved = Object.keys(values).map((key) => [key, env.get(key)]);
+  for (const [key, value] of Object.entries(values)) env.set(key, String(value));
+  return () => {
+    for (const [key, value] of saved) value === undefined ? env.delete(key) : env.set(key, value);
+  };
+}
+
+function parseRequest(line) {
+  const request = JSON.parse(line);
+  if (request === null || typeof request !== "object" || Array.isArray(request)) throw new Error("not a JSON object");
+  return request;
+}
+
+async function serveOne(fn, line) {
+  let request = {};
+  let response;
+  try {
+    request = parseRequest(line);
+  } catch (err) {
+    response = { success: false, error: { code: "INVALID_REQUEST", message: `cannot read the request: ${err.message}` } };
+  }
+  if (!response) {
+    const restoreEnv = setEnv(callEnv(request));
+    try {
+      const output = await fn(request.input ?? null, contextFrom(request));
+      response = { success: true, output: output === undefined ? null : output };
+    } catch (err) {
+      response = errorResponse(err);
+    } finally {
+      restoreEnv();
+    }
+  }
+  const requestId = request.request_id ?? null;
+  response.request_id = requestId;
+  await writeStdout(serialise(response)[0]);
+  // After everything the call wrote to stderr: the runtime gives the lines
+  // before this marker to this call.
+  writeStderrLine(JSON.stringify({ alyx: "end", request_id: requestId }));
+}
+
+async function serveWorker(fn) {
+  await writeStdout('{"alyx":"ready"}\n');
+  for await (const line of lines(stdinText())) {
+    if (line.trim()) await serveOne(fn, line);
+  }
+  exit(0); // stdin ended: the runtime is done with this worker (timers left running must not keep it)
+}
+
+// In worker mode stdout belongs to the protocol from the moment the SDK is
+// loaded: prints at start-up and between calls go to stderr too (logs of the
+// next call), never between two protocol lines.
+if (isWorker) redirectStdout();

@@ -13,15 +13,20 @@ coroutine function is run with asyncio), writes the response to stdout and
 exits: 0 on success, 1 on error. Raise ``alyx.AlyxError(code, message,
 details)`` to fail with your own code; any other exception fails with
 ``FUNCTION_ERROR``.
+
+Under ``ALYX_WORKER=1`` the same ``handler(main)`` serves calls one after
+another instead (the worker protocol of docs/PROTOCOL.md): globals persist
+between calls, and an exception fails only its own call.
+
+Only ``json``, ``os``, ``sys`` and ``time`` are imported at load: ``asyncio``
+is imported when a handler first returns an awaitable, ``traceback`` when one
+first raises, so a one-shot call does not pay for them (docs/SDK.md).
 """
 
-import asyncio
-import datetime
-import inspect
 import json
 import os
 import sys
-import traceback
+import time
 
 __all__ = ["AlyxError", "Context", "Logger", "handler", "FUNCTION_ERROR"]
 
@@ -38,6 +43,17 @@ class AlyxError(Exception):
         self.details = details
 
 
+def _timestamp():
+    """Now as RFC 3339 UTC with milliseconds, without importing datetime."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (int(now * 1000) % 1000)
+
+
+def _stderr_line(text):
+    sys.__stderr__.write(text + "\n")
+    sys.__stderr__.flush()
+
+
 class Logger:
     """Structured logs: one JSON line on stderr per call."""
 
@@ -45,10 +61,8 @@ class Logger:
         entry = {"level": level, "message": str(message)}
         if data is not None:
             entry["data"] = data
-        now = datetime.datetime.now(datetime.timezone.utc)
-        entry["timestamp"] = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        sys.__stderr__.write(json.dumps(entry, default=str) + "\n")
-        sys.__stderr__.flush()
+        entry["timestamp"] = _timestamp()
+        _stderr_line(json.dumps(entry, default=str))
 
     def debug(self, message, data=None):
         self._write("debug", message, data)
@@ -101,6 +115,8 @@ def _error_response(err):
         if err.details is not None:
             error["details"] = err.details
         return {"success": False, "error": error}
+    import traceback  # only when something failed
+
     # The traceback goes to the logs, not to whoever called the function.
     Logger().error("unhandled exception", {"traceback": traceback.format_exc()})
     return {
@@ -109,11 +125,20 @@ def _error_response(err):
     }
 
 
-def _run(fn, request):
+def _is_awaitable(value):
+    """inspect.isawaitable without importing inspect: a coroutine, a Future,
+    any object with __await__, or a @types.coroutine generator."""
+    if hasattr(type(value), "__await__"):
+        return True
+    code = getattr(value, "gi_code", None)
+    return code is not None and bool(code.co_flags & 0x100)  # CO_ITERABLE_COROUTINE
+
+
+def _run(fn, request, run_awaitable):
     try:
         result = fn(request.get("input"), Context(request))
-        if inspect.isawaitable(result):
-            result = asyncio.run(_await(result))
+        if _is_awaitable(result):
+            result = run_awaitable(result)
         return {"success": True, "output": result}
     except Exception as err:  # noqa: BLE001 - every failure becomes a response
         return _error_response(err)
@@ -123,16 +148,45 @@ async def _await(awaitable):
     return await awaitable
 
 
-def _serialise(response):
+def _run_once(awaitable):
+    """One-shot: a fresh event loop, closed with the call (asyncio.run)."""
+    import asyncio
+
+    return asyncio.run(_await(awaitable))
+
+
+class _WorkerLoop:
+    """Worker: one event loop for the worker's life, made on first use, so
+    clients bound to a loop (aiohttp sessions, pools) survive between calls."""
+
+    loop = None
+
+    def __call__(self, awaitable):
+        if self.loop is None:
+            import asyncio
+
+            self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self.loop)
+        return self.loop.run_until_complete(_await(awaitable))
+
+
+def _serialise(response, **dumps_options):
     """The response as JSON text, and whether it reports success."""
     try:
-        return json.dumps(response), response["success"]
+        return json.dumps(response, **dumps_options), response["success"]
     except (TypeError, ValueError) as err:
-        return json.dumps(_error_response(TypeError(f"output cannot be serialised to JSON: {err}"))), False
+        failure = _error_response(TypeError(f"output cannot be serialised to JSON: {err}"))
+        if "request_id" in response:
+            failure["request_id"] = response["request_id"]
+        return json.dumps(failure, **dumps_options), False
 
 
 def handler(fn):
-    """Runs ``fn(input, ctx)`` for the request on stdin and exits."""
+    """Runs ``fn(input, ctx)`` for the request on stdin and exits; under
+    ``ALYX_WORKER=1``, for every request line on stdin until it ends."""
+    if _worker_stdout is not None:
+        _serve(fn, _worker_stdout)
+        sys.exit(0)
     try:
         request = json.load(sys.stdin)
     except ValueError as err:
@@ -140,9 +194,102 @@ def handler(fn):
         response = {"success": False, "error": {"code": "INVALID_REQUEST", "message": f"cannot read the request: {err}"}}
     real_stdout = _private_stdout()
     if request is not None:
-        response = _run(fn, request)
+        if os.environ.get("ALYX_STANDBY") == "1" and isinstance(request, dict):
+            # Started before its call: the per-call variables come from the request.
+            _set_env(_call_env(request))
+        response = _run(fn, request, _run_once)
     text, success = _serialise(response)
     sys.stderr.flush()
     real_stdout.write(text + "\n")
     real_stdout.flush()
     sys.exit(0 if success else 1)
+
+
+# --- worker mode (docs/PROTOCOL.md, "Worker protocol") ---------------------
+
+# Protocol lines as the runtime writes them: {"alyx":"end","request_id":"…"}.
+_COMPACT = (",", ":")
+
+
+def _serve(fn, out):
+    """The worker loop: ready, then one call per request line until stdin ends."""
+    _flush_prints()
+    out.write('{"alyx":"ready"}\n')
+    out.flush()
+    run_awaitable = _WorkerLoop()
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return
+        if line.strip():
+            _serve_one(fn, line, out, run_awaitable)
+
+
+def _serve_one(fn, line, out, run_awaitable):
+    try:
+        request = json.loads(line)
+        if not isinstance(request, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as err:
+        request = {}
+        response = {"success": False, "error": {"code": "INVALID_REQUEST", "message": f"cannot read the request: {err}"}}
+    else:
+        saved = _set_env(_call_env(request))
+        try:
+            response = _run(fn, request, run_awaitable)
+        finally:
+            _restore_env(saved)
+    request_id = request.get("request_id")
+    response["request_id"] = request_id
+    text, _ = _serialise(response, separators=_COMPACT)
+    _flush_prints()
+    out.write(text + "\n")
+    out.flush()
+    # After everything the call wrote to stderr: the runtime gives the lines
+    # before this marker to this call.
+    _stderr_line(json.dumps({"alyx": "end", "request_id": request_id}, separators=_COMPACT))
+
+
+def _call_env(request):
+    """The process env a one-shot process would have had for this call:
+    the call's context.env, then the four per-call ALYX_ variables."""
+    context = request.get("context") or {}
+    env = {str(k): str(v) for k, v in (context.get("env") or {}).items()}
+    env["ALYX_REQUEST_ID"] = str(request.get("request_id") or "")
+    env["ALYX_INTERNAL_TOKEN"] = str(context.get("internal_token") or "")
+    env["ALYX_DEADLINE_MS"] = str(context.get("deadline_ms") or 0)
+    env["ALYX_AUTH"] = json.dumps(context.get("auth"), separators=_COMPACT)
+    return env
+
+
+def _set_env(values):
+    saved = {}
+    for key, value in values.items():
+        saved[key] = os.environ.get(key)
+        os.environ[key] = value
+    return saved
+
+
+def _restore_env(saved):
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _flush_prints():
+    """Pushes out what print() and friends buffered (all of it now goes to
+    stderr), so it lands before the next protocol line."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
+# In worker mode stdout belongs to the protocol from the moment the SDK is
+# imported: prints at start-up and between calls go to stderr too (logs of
+# the next call), never between two protocol lines.
+_worker_stdout = _private_stdout() if os.environ.get("ALYX_WORKER") == "1" else None

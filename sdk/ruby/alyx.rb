@@ -11,6 +11,10 @@
 # writes the response to stdout and exits: 0 on success, 1 on error. Raise
 # Alyx::Error.new(code, message, details) to fail with your own code; any other
 # exception fails with FUNCTION_ERROR.
+#
+# Under ALYX_WORKER=1 the same Alyx.handler serves one call per request line
+# until stdin ends (the worker protocol of docs/PROTOCOL.md): globals persist
+# between calls, and an exception fails only its own call.
 
 require "json"
 require "time"
@@ -64,11 +68,17 @@ module Alyx
 
   def self.handler(callable = nil, &block)
     fn = callable || block
+    if @worker_stdout
+      serve(fn, @worker_stdout)
+      exit(0)
+    end
     request = begin
       JSON.parse($stdin.read)
     rescue JSON::ParserError => e
       finish($stdout, { success: false, error: { code: "INVALID_REQUEST", message: "cannot read the request: #{e.message}" } })
     end
+    # Started before its call (standby): the per-call variables come from the request.
+    set_env(call_env(request)) if ENV["ALYX_STANDBY"] == "1" && request.is_a?(Hash)
     finish(private_stdout, run(fn, request))
   end
 
@@ -95,17 +105,110 @@ module Alyx
     { success: false, error: { code: FUNCTION_ERROR, message: e.message, details: { type: e.class.name } } }
   end
 
+  # The response as JSON text; an output that cannot be serialised turns it
+  # into a FUNCTION_ERROR failure.
+  def self.serialise(response)
+    [JSON.generate(response), response]
+  rescue StandardError => e
+    failure = { success: false, error: { code: FUNCTION_ERROR, message: "output cannot be serialised to JSON: #{e.message}" } }
+    failure[:request_id] = response[:request_id] if response.key?(:request_id)
+    [JSON.generate(failure), failure]
+  end
+
   def self.finish(out, response)
-    text = begin
-      JSON.generate(response)
-    rescue StandardError => e
-      response = { success: false, error: { code: FUNCTION_ERROR, message: "output cannot be serialised to JSON: #{e.message}" } }
-      JSON.generate(response)
-    end
+    text, response = serialise(response)
     out.write(text + "\n")
     out.flush
     exit(response[:success] ? 0 : 1)
   end
 
-  private_class_method :private_stdout, :run, :finish
+  private_class_method :private_stdout, :run, :serialise, :finish
+
+  # --- worker mode (docs/PROTOCOL.md, "Worker protocol") --------------------
+
+  # The worker loop: ready, then one call per request line until stdin ends.
+  def self.serve(fn, out)
+    out.write(%({"alyx":"ready"}\n))
+    out.flush
+    while (line = STDIN.gets)
+      serve_one(fn, line.force_encoding(Encoding::UTF_8), out) unless line.strip.empty?
+    end
+  end
+
+  def self.serve_one(fn, line, out)
+    request = parse_request(line)
+    if request.is_a?(Hash)
+      saved = set_env(call_env(request))
+      begin
+        response = run(fn, request)
+      ensure
+        restore_env(saved)
+      end
+    else
+      response = { success: false, error: { code: "INVALID_REQUEST", message: "cannot read the request: #{request}" } }
+      request = {}
+    end
+    response[:request_id] = request["request_id"]
+    text, = serialise(response)
+    flush_prints
+    out.write(text + "\n")
+    out.flush
+    # After everything the call wrote to stderr: the runtime gives the lines
+    # before this marker to this call.
+    STDERR.write(JSON.generate({ alyx: "end", request_id: request["request_id"] }) + "\n")
+    STDERR.flush
+  end
+
+  # The request, or a message saying why the line is not one.
+  def self.parse_request(line)
+    request = JSON.parse(line)
+    request.is_a?(Hash) ? request : "not a JSON object"
+  rescue JSON::ParserError => e
+    e.message
+  end
+
+  # What a one-shot process would have had in its env for this call: the
+  # call's context.env, then the four per-call ALYX_ variables.
+  def self.call_env(request)
+    context = request["context"] || {}
+    env = (context["env"] || {}).to_h { |key, value| [key.to_s, value.to_s] }
+    env.merge(
+      "ALYX_REQUEST_ID" => request["request_id"].to_s,
+      "ALYX_INTERNAL_TOKEN" => context["internal_token"].to_s,
+      "ALYX_DEADLINE_MS" => context["deadline_ms"].to_i.to_s,
+      "ALYX_AUTH" => JSON.generate(context["auth"])
+    )
+  end
+
+  def self.set_env(values)
+    values.to_h do |key, value|
+      saved = [key, ENV[key]]
+      ENV[key] = value
+      saved
+    end
+  end
+
+  def self.restore_env(saved)
+    saved.each { |key, value| value.nil? ? ENV.delete(key) : ENV[key] = value }
+  end
+
+  # Pushes out what puts and friends buffered (all of it now goes to
+  # stderr), so it lands before the next protocol line.
+  def self.flush_prints
+    [$stdout, STDOUT, $stderr].each do |io|
+      io.flush
+    rescue IOError, SystemCallError
+      nil
+    end
+  end
+
+  # In worker mode stdout belongs to the protocol from the moment the SDK is
+  # loaded: prints at start-up and between calls go to stderr too (logs of
+  # the next call), never between two protocol lines.
+  if ENV["ALYX_WORKER"] == "1"
+    @worker_stdout = private_stdout
+    STDOUT.sync = true
+  end
+
+  private_class_method :serve, :serve_one, :parse_request, :call_env, :set_env, :restore_env, :flush_prints
 end

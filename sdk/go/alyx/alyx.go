@@ -11,6 +11,10 @@
 // function, writes the response to stdout and exits: 0 on success, 1 on
 // error. Return an *alyx.Error to fail with your own code; any other error,
 // or a panic, fails with FUNCTION_ERROR.
+//
+// Under ALYX_WORKER=1 the same Handle serves one call per request line until
+// stdin ends (the worker protocol of docs/PROTOCOL.md): globals persist
+// between calls, and an error or panic fails only its own call.
 package alyx
 
 import (
@@ -68,7 +72,7 @@ type request struct {
 	Function     string          `json:"function"`
 	Input        json.RawMessage `json:"input"`
 	Context      struct {
-		Auth          *Auth             `json:"auth"`
+		Auth          authField         `json:"auth"`
 		Env           map[string]string `json:"env"`
 		AlyxURL       string            `json:"alyx_url"`
 		InternalToken string            `json:"internal_token"`
@@ -76,17 +80,41 @@ type request struct {
 	} `json:"context"`
 }
 
+// authField is context.auth decoded, and as written (for ALYX_AUTH).
+type authField struct {
+	value *Auth
+	raw   json.RawMessage
+}
+
+func (a *authField) UnmarshalJSON(text []byte) error {
+	a.raw = append(a.raw[:0], text...)
+	if string(text) == "null" {
+		a.value = nil
+		return nil
+	}
+	return json.Unmarshal(text, &a.value)
+}
+
 type response struct {
-	Success bool   `json:"success"`
-	Output  any    `json:"output,omitempty"`
-	Error   *Error `json:"error,omitempty"`
+	Success   bool            `json:"success"`
+	Output    any             `json:"output,omitempty"`
+	Error     *Error          `json:"error,omitempty"`
+	RequestID json.RawMessage `json:"request_id,omitempty"` // worker mode only
 }
 
 // Handle runs fn for the request on stdin, writes the response and exits.
 func Handle[In, Out any](fn func(input In, ctx *Context) (Out, error)) {
+	if workerStdout != nil {
+		serve(fn, workerStdout)
+		os.Exit(0)
+	}
 	var req request
 	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
 		finish(os.Stdout, failure(&Error{Code: "INVALID_REQUEST", Message: "cannot read the request: " + err.Error()}))
+	}
+	if os.Getenv("ALYX_STANDBY") == "1" {
+		// Started before its call: the per-call variables come from the request.
+		setEnv(callEnv(&req))
 	}
 	// From here on fmt.Println and friends write to stderr (logs); only the
 	// response reaches the real stdout.
@@ -112,7 +140,7 @@ func run[In, Out any](fn func(In, *Context) (Out, error), req *request) (res res
 		name = req.Function
 	}
 	ctx := &Context{
-		RequestID: req.RequestID, FunctionName: name, Auth: req.Context.Auth, Env: req.Context.Env,
+		RequestID: req.RequestID, FunctionName: name, Auth: req.Context.Auth.value, Env: req.Context.Env,
 		AlyxURL: req.Context.AlyxURL, InternalToken: req.Context.InternalToken, DeadlineMs: req.Context.DeadlineMs,
 	}
 	if ctx.Env == nil {
@@ -139,12 +167,21 @@ func nullable(v any) any {
 
 func failure(e *Error) response { return response{Error: e} }
 
-func finish(w io.Writer, res response) {
+// marshal is the response as JSON text; an output that cannot be serialised
+// turns it into a FUNCTION_ERROR failure.
+func marshal(res response) (response, []byte) {
 	text, err := json.Marshal(res)
 	if err != nil {
-		res = failure(&Error{Code: FunctionError, Message: "output cannot be serialised to JSON: " + err.Error()})
+		failed := failure(&Error{Code: FunctionError, Message: "output cannot be serialised to JSON: " + err.Error()})
+		failed.RequestID = res.RequestID
+		res = failed
 		text, _ = json.Marshal(res)
 	}
+	return res, text
+}
+
+func finish(w io.Writer, res response) {
+	res, text := marshal(res)
 	w.Write(append(text, '\n'))
 	if !res.Success {
 		os.Exit(1)
