@@ -376,3 +376,56 @@ export declare function parseManifest(yamlText: string): Manifest
  * @throws Error naming the file and the field.
  */
 export declare function loadManifest(path: string): Manifest
+
+// ---------------------------------------------------------------------------
+// HTTP: the manifest's routes and webhooks (docs/HTTP.md)
+// ---------------------------------------------------------------------------
+
+export interface HttpHandlerOptions<Req = unknown> {
+  /** Served under this path (`"/api"`: leading slash, no trailing one); `path` in the input excludes it. Default `""`. */
+  prefix?: string
+  /** Larger request bodies get 413 `PAYLOAD_TOO_LARGE` before anything runs. Default 1 MiB. */
+  maxBodyBytes?: number
+  /** Who is calling: becomes `context.auth`. Throwing gives 500 `INTERNAL_ERROR` (and `onError`). */
+  auth?: (request: Req) => AuthContext | null | undefined | Promise<AuthContext | null | undefined>
+  /** Errors of the handler itself (never sent to the client). Default: `process.emitWarning`. */
+  onError?: (error: unknown) => void
+}
+
+/** What a routed function receives as `input` (Alyx-compatible). */
+export interface HttpInput {
+  method: string
+  /** The request path without `prefix` and query, as sent (percent-encoded). */
+  path: string
+  /** `:name` segments (decoded) and `*` for the rest of a trailing wildcard. */
+  params: Record<string, string>
+  /** First value of each query parameter. */
+  query: Record<string, string>
+  /** Lower-cased names; repeated headers joined with ", ". */
+  headers: Record<string, string>
+  /** The raw body as text. */
+  body: string
+  /** Present (true) only for webhooks, whose signature was checked before the call. */
+  verified?: true
+}
+
+/** A function output of this shape is the HTTP response; any other output is sent as 200 JSON. */
+export interface HttpOutput {
+  /** 200–599. */
+  status: number
+  headers?: Record<string, string | number | string[]>
+  /** A string is sent as is (text/plain unless set); anything else as JSON. */
+  body?: unknown
+}
+
+/** `(request: Request) => Promise<Response>` for Deno.serve, Bun.serve, Hono and other fetch-style servers. */
+export declare function createFetchHandler(
+  runtime: FunctionRuntime,
+  options?: HttpHandlerOptions<Request>,
+): (request: Request) => Promise<Response>
+
+/** `(req, res, next?)` for node:http, Express and Connect; `next()` is called when no route matches (else 404). */
+export declare function createNodeHandler(
+  runtime: FunctionRuntime,
+  options?: HttpHandlerOptions<import('node:http').IncomingMessage>,
+): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next?: (err?: unknown) => void) => void

@@ -5,6 +5,8 @@
 // cleanup, so that everything JS-specific lives in one small place.
 
 const native = require('./binding.js')
+const { natives } = require('./lib/internal.js')
+const { createFetchHandler, createNodeHandler } = require('./lib/http.js')
 
 const CODES = Object.freeze({
   FUNCTION_NOT_FOUND: 'FUNCTION_NOT_FOUND',
@@ -174,6 +176,7 @@ class FunctionRuntime {
     } catch (e) {
       throw new TypeError(e.message)
     }
+    natives.set(this, this.#native)
     installExitHooks()
   }
 
@@ -327,4 +330,4 @@ function nativeCall(fn) {
   }
 }
 
-module.exports = { FunctionRuntime, Watcher, parseManifest, loadManifest, CODES }
+module.exports = { FunctionRuntime, Watcher, parseManifest, loadManifest, CODES, createFetchHandler, createNodeHandler }

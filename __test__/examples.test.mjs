@@ -68,17 +68,19 @@ test('validate-signup fails with the typed VALIDATION_ERROR, and accepts a good 
   assert.deepEqual(good.output, { accepted: true, email: 'ada@example.com' })
 })
 
-test('todos declares its routes and serves GET and POST', async () => {
+test('todos declares its routes and serves GET and POST (the HTTP input of docs/HTTP.md)', async () => {
   assert.deepEqual(rt.get('todos').routes, [
     { path: '/todos', methods: ['GET', 'POST'] },
     { path: '/todos/:id', methods: ['GET', 'PATCH', 'DELETE'] },
   ])
   const list = await rt.invoke('todos', { method: 'GET' })
   assert.equal(list.output.todos.length, 2)
-  const created = await rt.invoke('todos', { method: 'POST', title: 'Ship it' }, { auth: { id: 'u7' } })
-  assert.deepEqual(created.output.todo, { id: 3, title: 'Ship it', done: false, owner: 'u7' })
-  const invalid = await rt.invoke('todos', { method: 'POST' })
+  const created = await rt.invoke('todos', { method: 'POST', body: '{"title":"Ship it"}' }, { auth: { id: 'u7' } })
+  assert.equal(created.output.status, 201)
+  assert.deepEqual(created.output.body.todo, { id: 3, title: 'Ship it', done: false, owner: 'u7' })
+  const invalid = await rt.invoke('todos', { method: 'POST', body: '{}' })
   assert.equal(invalid.error.code, 'VALIDATION_ERROR')
+  assert.equal(invalid.error.details.status, 422)
 })
 
 test('npm run demo: every example behaves, exit code 0, one row each', async () => {
@@ -88,4 +90,7 @@ test('npm run demo: every example behaves, exit code 0, one row each', async () 
   for (const fn of rt.list()) assert.match(stdout, new RegExp(`^${fn.name}\\s+${fn.runtime}\\s`, 'm'))
   assert.match(stdout, /VALIDATION_ERROR \(expected\)/)
   assert.match(stdout, /examples behaved as expected/)
+  assert.match(stdout, /GET \/todos\/1 .* 200 /)
+  assert.match(stdout, /POST \/webhooks\/github-webhook \(signed\) .* 200 .*"verified":true/)
+  assert.match(stdout, /POST \/webhooks\/github-webhook \(forged\) .* 401 /)
 })

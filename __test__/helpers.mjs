@@ -97,3 +97,18 @@ export async function waitFor(pred, { timeoutMs = 10_000, intervalMs = 20 } = {}
 }
 
 export { execFileSync }
+
+/** A pid's start time (field 22 of /proc/<pid>/stat), or null when gone. */
+export function startTimeOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return null
+  }
+}
+
+/** True while the process that had `start` as its start time still runs (pids are reused). */
+export function isSameProcessAlive(pid, start) {
+  return isAlive(pid) && startTimeOf(pid) === start
+}

@@ -1,24 +1,28 @@
-// examples/server/server.mjs as a real process: status codes per outcome,
-// the function list, dev-mode watching, and a clean stop on SIGTERM/SIGINT.
+// examples/server/server.mjs (createNodeHandler) and examples/deno/server.ts
+// (createFetchHandler on Deno.serve) as real processes: the todos routes,
+// a signed webhook, status per outcome with bodies that leak nothing,
+// dev-mode watching, and a clean stop on SIGTERM/SIGINT.
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
+import { createHmac } from 'node:crypto'
 import { once } from 'node:events'
-import { functionsDir, root, sh, waitFor, writeFiles } from './helpers.mjs'
+import { functionsDir, needs, root, sh, waitFor, writeFiles } from './helpers.mjs'
 
 const serverScript = path.join(root, 'examples', 'server', 'server.mjs')
 
-/** Starts the server on an ephemeral port; resolves once it prints its URL. */
-async function startServer(...args) {
-  const child = spawn(process.execPath, [serverScript, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** Starts a server process; resolves once it prints its URL. */
+async function startServer(command, args, env = {}) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   const server = { child, stdout: '' }
   child.stdout.setEncoding('utf8').on('data', (d) => (server.stdout += d))
+  child.stderr.setEncoding('utf8').on('data', (d) => (server.stdout += d))
   try {
-    server.url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout)?.[1])
+    server.url = await waitFor(() => /[Ll]istening on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout)?.[1], { timeoutMs: 30_000 })
   } catch (err) {
     child.kill('SIGKILL')
-    throw err
+    throw new Error(`${err.message}; output: ${server.stdout}`)
   }
   server.stop = async (signal = 'SIGTERM') => {
     const exited = once(child, 'exit')
@@ -29,46 +33,53 @@ async function startServer(...args) {
   return server
 }
 
-async function post(url, body) {
-  const res = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) })
-  return { status: res.status, body: await res.json(), headers: res.headers }
+async function call(url, init) {
+  const res = await fetch(url, init)
+  const text = await res.text()
+  return { status: res.status, headers: res.headers, text, body: JSON.parse(text) }
 }
 
-test('examples server: status per outcome, the function list, clean SIGTERM', async () => {
-  const server = await startServer()
+const signed = (body, secret) => ({
+  method: 'POST',
+  body,
+  headers: { 'X-Hub-Signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`, 'X-GitHub-Event': 'push' },
+})
+
+test('examples server: routes, a signed webhook, status per outcome, clean SIGTERM', async () => {
+  const server = await startServer(process.execPath, [serverScript, '--port', '0'], { GITHUB_WEBHOOK_SECRET: 'test-secret' })
   try {
-    const api = `${server.url}/api/functions`
-    const hello = await post(`${api}/hello-node`, { name: 'Ada' })
-    assert.equal(hello.status, 200)
-    assert.equal(hello.body.output.message, 'Hello, Ada!')
-    assert.equal(hello.headers.get('x-request-id'), hello.body.requestId)
+    const list = await call(`${server.url}/todos`)
+    assert.equal(list.status, 200)
+    assert.equal(list.body.todos.length, 2)
+    assert.match(list.headers.get('x-request-id'), /^[0-9a-f-]{36}$/)
 
-    const missing = await post(`${api}/no-such-function`, {})
+    const one = await call(`${server.url}/todos/2`)
+    assert.equal(one.body.todo.id, 2)
+    const missing = await call(`${server.url}/todos/99`)
     assert.equal(missing.status, 404)
-    assert.equal(missing.body.error.code, 'FUNCTION_NOT_FOUND')
+    assert.deepEqual(missing.body, { error: { code: 'NOT_FOUND', message: 'no todo 99' } })
 
-    const typed = await post(`${api}/validate-signup`, { email: 'nope' })
-    assert.equal(typed.status, 400)
-    assert.equal(typed.body.error.code, 'VALIDATION_ERROR')
+    const created = await call(`${server.url}/todos`, { method: 'POST', body: JSON.stringify({ title: 'ship it' }) })
+    assert.equal(created.status, 201)
+    assert.equal(created.headers.get('location'), '/todos/3')
+    assert.equal(created.body.todo.title, 'ship it')
 
-    const badJson = await post(`${api}/hello-node`, '{not json')
-    assert.equal(badJson.status, 400)
-    assert.equal(badJson.body.error.code, 'INVALID_INPUT')
+    const invalid = await call(`${server.url}/todos`, { method: 'POST', body: '{}' })
+    assert.equal(invalid.status, 422)
+    assert.deepEqual(invalid.body, { error: { code: 'VALIDATION_ERROR', message: 'title is required' } })
 
-    const badName = await post(`${api}/bad.name`, {})
-    assert.equal(badName.status, 400)
-    assert.equal(badName.body.error.code, 'INVALID_FUNCTION_NAME')
+    const wrong = await call(`${server.url}/todos`, { method: 'PUT' })
+    assert.equal(wrong.status, 405)
+    assert.equal(wrong.headers.get('allow'), 'GET, POST')
+    assert.equal((await call(`${server.url}/api/functions/hello-node`, { method: 'POST' })).status, 404, 'no RPC endpoint: only declared routes')
 
-    const wrongMethod = await fetch(`${api}/hello-node`)
-    assert.equal(wrongMethod.status, 405)
-    assert.equal(wrongMethod.headers.get('allow'), 'POST')
-
-    const list = await (await fetch(api)).json()
-    const names = list.functions.map((f) => f.name)
-    assert.ok(names.includes('hello-node') && names.includes('todos'), names.join())
-    const todos = list.functions.find((f) => f.name === 'todos')
-    assert.equal(todos.routes[0].path, '/todos')
-    assert.equal(todos.dir, undefined, 'server paths are not exposed')
+    const body = JSON.stringify({ ref: 'refs/heads/main' })
+    const hook = await call(`${server.url}/webhooks/github-webhook`, signed(body, 'test-secret'))
+    assert.equal(hook.status, 200, hook.text)
+    assert.deepEqual(hook.body, { received: 'push', verified: true, ref: 'refs/heads/main' })
+    const forged = await call(`${server.url}/webhooks/github-webhook`, signed(body, 'guessed'))
+    assert.equal(forged.status, 401)
+    assert.equal((await call(`${server.url}/_functions`)).status, 404, '/_functions is for --dev only')
   } finally {
     const { code } = await server.stop('SIGTERM')
     assert.equal(code, 0)
@@ -76,30 +87,53 @@ test('examples server: status per outcome, the function list, clean SIGTERM', as
   }
 })
 
-test('dev server: 504 on timeout, 500 on a crash, new functions picked up live, clean SIGINT', async () => {
+test('dev server: 504, 500 without leaks, routes of new functions picked up live, clean SIGINT', async () => {
   const dir = functionsDir({
     'slow/bootstrap': sh('sleep 5'),
-    'slow/manifest.yaml': 'name: slow\ntimeout: 300ms\n',
-    'crash/bootstrap': sh('echo "exploded" >&2; exit 3'),
+    'slow/manifest.yaml': 'name: slow\ntimeout: 300ms\nroutes: [{ path: /slow, methods: [GET] }]\n',
+    'crash/bootstrap': sh('echo "Error: cannot connect to postgres://app:hunter2@10.0.0.5/app (/srv/app/db.js:12)" >&2; exit 3'),
+    'crash/manifest.yaml': 'name: crash\nroutes: [{ path: /crash, methods: [GET] }]\n',
   })
-  const server = await startServer('--dev', '--dir', dir)
+  const server = await startServer(process.execPath, [serverScript, '--port', '0', '--dev', '--dir', dir])
   try {
-    const api = `${server.url}/api/functions`
-    const slow = await post(`${api}/slow`, {})
+    const slow = await call(`${server.url}/slow`)
     assert.equal(slow.status, 504)
-    assert.equal(slow.body.error.code, 'TIMEOUT')
+    assert.deepEqual(slow.body, { error: { code: 'TIMEOUT', message: 'the function did not answer in time' } })
 
-    const crash = await post(`${api}/crash`, {})
+    const crash = await call(`${server.url}/crash`)
     assert.equal(crash.status, 500)
-    assert.equal(crash.body.error.code, 'EXIT_ERROR')
+    assert.deepEqual(crash.body, { error: { code: 'EXIT_ERROR', message: 'the function failed' } })
+    for (const leak of ['hunter2', 'postgres', '/srv/', dir]) assert.ok(!crash.text.includes(leak), leak)
 
-    writeFiles(dir, { 'late/bootstrap': sh(`cat >/dev/null; echo '{"success":true,"output":"late"}'`) })
+    writeFiles(dir, {
+      'late/bootstrap': sh(`cat >/dev/null; echo '{"success":true,"output":"late"}'`),
+      'late/manifest.yaml': 'name: late\nroutes: [{ path: /late, methods: [GET] }]\n',
+    })
     await waitFor(() => /\[watch\] added late/.test(server.stdout))
-    const late = await post(`${api}/late`, {})
+    const late = await call(`${server.url}/late`)
     assert.equal(late.status, 200)
-    assert.equal(late.body.output, 'late')
+    assert.equal(late.body, 'late')
+    const listed = await call(`${server.url}/_functions`)
+    assert.deepEqual(listed.body.functions.map((f) => f.name), ['crash', 'late', 'slow'])
+    assert.equal(listed.body.functions[0].dir, undefined, 'server paths are not exposed')
   } finally {
     const { code } = await server.stop('SIGINT')
     assert.equal(code, 0)
+  }
+})
+
+test('examples/deno/server.ts: createFetchHandler on Deno.serve', needs('deno'), async () => {
+  const script = path.join(root, 'examples', 'deno', 'server.ts')
+  const permissions = ['--allow-read', '--allow-env', '--allow-ffi', '--allow-net=127.0.0.1']
+  const server = await startServer('deno', ['run', ...permissions, script], { PORT: '0', GITHUB_WEBHOOK_SECRET: 'deno-secret' })
+  try {
+    const list = await call(`${server.url}/todos`)
+    assert.equal(list.status, 200)
+    assert.equal(list.body.todos.length, 2)
+    const hook = await call(`${server.url}/webhooks/github-webhook`, signed('{}', 'deno-secret'))
+    assert.equal(hook.status, 200, hook.text)
+    assert.equal(hook.body.verified, true)
+  } finally {
+    await server.stop('SIGTERM')
   }
 })

@@ -3,9 +3,12 @@
 // a table of function, runtime, outcome and time. Exits non-zero when an
 // example does not do what it should — or, under CI=true, when a runtime is
 // missing (locally a missing runtime is a loud row, not a failure).
+import http from "node:http";
 import path from "node:path";
+import { createHmac } from "node:crypto";
+import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { FunctionRuntime } from "../index.js";
+import { createNodeHandler, FunctionRuntime } from "../index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const functionsDir = path.join(here, "functions");
@@ -15,7 +18,8 @@ process.env.PATH = `${path.join(here, "..", "node_modules", ".bin")}${path.delim
 // A sensible input per example; anything unlisted gets { name: "World" }.
 const INPUTS = {
   "validate-signup": { email: "not-an-email", password: "short" },
-  todos: { method: "POST", title: "Try the demo" },
+  todos: { method: "POST", body: JSON.stringify({ title: "Try the demo" }) },
+  "github-webhook": { headers: { "x-github-event": "ping" }, body: "{}" },
 };
 // Examples that exist to show a failure: the code they must fail with.
 const EXPECTED_ERRORS = { "validate-signup": "VALIDATION_ERROR" };
@@ -27,6 +31,7 @@ const green = (t) => paint(32, t);
 const red = (t) => paint(31, t);
 const yellow = (t) => paint(33, t);
 
+process.env.GITHUB_WEBHOOK_SECRET ??= "demo-secret";
 const rt = new FunctionRuntime({ functionsDir, timeoutMs: 120_000 });
 const available = new Map((await rt.runtimes()).map((r) => [r.name, r]));
 
@@ -55,15 +60,42 @@ for (const d of rt.diagnostics()) {
   failures++;
   rows.push([d.name, "?", red(`skipped: ${d.message}`), "-"]);
 }
+printTable(["function", "runtime", "outcome", "time ms"], rows);
+failures += await demoHttp();
 await rt.close();
 
-printTable(["function", "runtime", "outcome", "time ms"], rows);
 for (const [name, hint] of missing) console.log((CI ? red : yellow)(`\n!! runtime "${name}" is missing: ${hint}`));
 if (CI) failures += notRun;
 if (failures) console.log(red(`\n${failures} failure(s)${CI && missing.size ? " (under CI=true a missing runtime is a failure)" : ""}`));
 else if (notRun) console.log(yellow(`\n${rows.length - notRun} examples behaved as expected; ${notRun} NOT RUN (missing runtime)`));
 else console.log(green(`\nall ${rows.length} examples behaved as expected`));
 process.exitCode = failures ? 1 : 0;
+
+/** The manifests come alive: a route and a signed webhook over node:http. */
+async function demoHttp() {
+  console.log("\nHTTP (createNodeHandler on node:http, docs/HTTP.md):");
+  const server = http.createServer(createNodeHandler(rt));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const base = `http://127.0.0.1:${server.address().port}`;
+  let failed = 0;
+  const show = async (label, url, init, wantStatus) => {
+    const res = await fetch(url, init);
+    const text = await res.text();
+    const ok = res.status === wantStatus;
+    if (!ok) failed++;
+    console.log(`  ${label.padEnd(44)} ${(ok ? green : red)(String(res.status))} ${text.length > 70 ? `${text.slice(0, 67)}...` : text}`);
+  };
+  await show("GET /todos/1 (route /todos/:id)", `${base}/todos/1`, {}, 200);
+  const body = JSON.stringify({ ref: "refs/heads/main" });
+  const signature = `sha256=${createHmac("sha256", process.env.GITHUB_WEBHOOK_SECRET).update(body).digest("hex")}`;
+  const headers = { "X-Hub-Signature-256": signature, "X-GitHub-Event": "push" };
+  await show("POST /webhooks/github-webhook (signed)", `${base}/webhooks/github-webhook`, { method: "POST", body, headers }, 200);
+  const forged = { ...headers, "X-Hub-Signature-256": "sha256=" + "0".repeat(64) };
+  await show("POST /webhooks/github-webhook (forged)", `${base}/webhooks/github-webhook`, { method: "POST", body, headers: forged }, 401);
+  server.close();
+  return failed;
+}
 
 function printTable(header, rows) {
   // Pad by visible width: colour codes take no room on screen.

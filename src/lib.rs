@@ -125,6 +125,27 @@ impl NativeRuntime {
         Ok(NativeWatcher { inner: Arc::new(tokio::sync::Mutex::new(Some(watcher))) })
     }
 
+    /// Which function serves `method` `path` (no query, no prefix), as
+    /// JSON: `{status: "found", function, params, webhook?}`,
+    /// `{status: "methodNotAllowed", allow}` or `{status: "notFound"}`.
+    #[napi]
+    pub fn match_route(&self, method: String, path: String) -> String {
+        to_json(&self.inner.match_route(&method, &path))
+    }
+
+    /// Checks a webhook signature (header value) against the raw body.
+    #[napi]
+    pub fn verify_webhook(&self, function: String, hook: u32, body: &[u8], signature: String) -> bool {
+        self.inner.capture_host_env();
+        self.inner.verify_webhook(&function, hook as usize, body, &signature)
+    }
+
+    /// `EventHook[]` as JSON: functions with a hook matching the event.
+    #[napi]
+    pub fn event_hooks(&self, kind: String, source: String, action: String) -> String {
+        to_json(&self.inner.event_hooks(&kind, &source, &action))
+    }
+
     #[napi]
     pub fn verify_token(&self, token: String) -> bool {
         self.inner.verify_token(&token)
@@ -180,6 +201,20 @@ pub fn load_manifest_json(path: String) -> Result<String> {
     alyx_core::manifest::load_manifest(path)
         .map(|m| to_json(&m))
         .map_err(|e| Error::new(Status::InvalidArg, e.in_file(path)))
+}
+
+/// A schedule's next run strictly after `afterMs` (epoch ms); null when it
+/// never runs again. Throws on an invalid expression or time zone.
+#[napi]
+pub fn schedule_next_run(
+    kind: String,
+    expression: String,
+    timezone: Option<String>,
+    after_ms: f64,
+) -> Result<Option<f64>> {
+    alyx_core::schedule::next_run(&kind, &expression, timezone.as_deref(), after_ms as i64)
+        .map(|next| next.map(|ms| ms as f64))
+        .map_err(|e| Error::new(Status::InvalidArg, e))
 }
 
 /// SIGKILLs the process group of every running function in this process;

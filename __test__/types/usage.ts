@@ -5,6 +5,10 @@
 import {
   CODES,
   FunctionRuntime,
+  createFetchHandler,
+  createNodeHandler,
+  type HttpInput,
+  type HttpOutput,
   Watcher,
   loadManifest,
   parseManifest,
@@ -216,6 +220,22 @@ for (const s of schedules) {
 }
 if (build) console.log(build.command, build.args, build.output, build.watch)
 void [fields, env, deps, concurrency]
+
+// HTTP handlers (docs/HTTP.md).
+{
+  const rt = new FunctionRuntime({ functionsDir: './functions' })
+  const fetchHandler: (request: Request) => Promise<Response> = createFetchHandler(rt, {
+    prefix: '/api',
+    maxBodyBytes: 1024,
+    auth: (req) => (req.headers.get('x-user') ? { id: 'u1' } : null),
+  })
+  const nodeHandler = createNodeHandler(rt, { auth: async (req) => ({ id: String(req.headers['x-user']) }), onError: console.error })
+  const input: HttpInput = { method: 'GET', path: '/', params: {}, query: {}, headers: {}, body: '' }
+  const output: HttpOutput = { status: 201, headers: { 'x-a': 'b', 'set-cookie': ['a=1'] }, body: { ok: true } }
+  // @ts-expect-error prefix is a string
+  createFetchHandler(rt, { prefix: 1 })
+  void [fetchHandler, nodeHandler, input, output]
+}
 
 main().catch((e: unknown) => {
   console.error(e)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hosts: the smoke suite in __test__/hosts/ (invoke, timeout, onLog,
-# watch/close, the ESM import form) under Deno and under Bun, both from
+# watch/close, the ESM import form) and createFetchHandler under each host's
+# own server (http.ts) under Deno and under Bun, both from
 # node_modules/.bin (devDependencies). A missing host is skipped locally and
 # fails with CI=true.
 #
@@ -11,6 +12,7 @@
 #                  npm optional dependencies instead)
 #   --allow-write=$ALYX_SMOKE_DIR   only for the test: it writes its function
 #                  fixtures there. Users of the package do not need it.
+#   --allow-net=127.0.0.1   only for http.deno.ts: Deno.serve on an ephemeral port
 # No --allow-run: functions are spawned by the native core, not by Deno.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,6 +39,7 @@ ran=0
 if [ -x node_modules/.bin/deno ]; then
   echo "== $(deno --version | head -1)"
   deno test --allow-read --allow-env --allow-ffi --allow-write="$ALYX_SMOKE_DIR" __test__/hosts/smoke.deno.ts
+  deno test --allow-read --allow-env --allow-ffi --allow-net=127.0.0.1 --allow-write="$ALYX_SMOKE_DIR" __test__/hosts/http.deno.ts
   ran=$((ran + 1))
 else
   missing deno
@@ -44,7 +47,7 @@ fi
 
 if [ -x node_modules/.bin/bun ]; then
   echo "== bun $(bun --version)"
-  bun test ./__test__/hosts/smoke.bun.ts
+  bun test ./__test__/hosts/smoke.bun.ts ./__test__/hosts/http.bun.ts
   ran=$((ran + 1))
 else
   missing bun

@@ -42,7 +42,7 @@ sed 's/^/  /' "$T/root-files"
 if grep -E '\.node$|(^|/)target/|(^|/)node_modules/|__test__/' "$T/root-files"; then
   fail "the root tarball holds build output or tests (above)"
 fi
-for f in package/index.js package/index.d.ts package/binding.js package/binding.d.ts package/package.json; do
+for f in package/index.js package/index.d.ts package/lib/http.js package/binding.js package/binding.d.ts package/package.json; do
   grep -qx "$f" "$T/root-files" || fail "root tarball lacks $f"
 done
 

@@ -10,6 +10,7 @@ use crate::discovery::{function_dir, is_skipped_dir, is_valid_name};
 use crate::env::EnvMap;
 use crate::function::{load_dir, FunctionDef, LoadError};
 use crate::registry::Registry;
+use crate::routes::RouteTable;
 
 /// A directory that was skipped, and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -23,6 +24,8 @@ pub struct Diagnostic {
 pub struct Catalog {
     pub functions: BTreeMap<String, FunctionDef>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The functions' routes and webhooks (CONTRACT §13), kept in step.
+    pub routes: RouteTable,
 }
 
 impl Catalog {
@@ -49,13 +52,31 @@ impl Catalog {
             .collect();
         names.sort();
         for name in names {
-            catalog.refresh(root, &name, registry, host);
+            catalog.load_one(root, &name, registry, host);
         }
+        catalog.routes = RouteTable::build(root, catalog.functions.values());
         catalog
+    }
+
+    /// Skipped directories, then routes claimed twice.
+    pub fn all_diagnostics(&self) -> Vec<Diagnostic> {
+        self.diagnostics.iter().chain(&self.routes.conflicts).cloned().collect()
     }
 
     /// Re-reads one function; returns what it is now (None: gone).
     pub fn refresh(
+        &mut self,
+        root: &Path,
+        name: &str,
+        registry: &Registry,
+        host: &EnvMap,
+    ) -> Option<Result<(), LoadError>> {
+        let outcome = self.load_one(root, name, registry, host);
+        self.routes = RouteTable::build(root, self.functions.values());
+        outcome
+    }
+
+    fn load_one(
         &mut self,
         root: &Path,
         name: &str,

@@ -16,9 +16,12 @@ pub mod process;
 pub mod protocol;
 pub mod queue;
 pub mod registry;
+pub mod routes;
 pub mod runtime;
 pub mod runtime_info;
+pub mod schedule;
 pub mod token;
+pub mod triggers;
 pub mod watch;
 
 pub use catalog::Diagnostic;

@@ -346,7 +346,12 @@ impl Runtime {
     }
 
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        self.catalog.read().unwrap().diagnostics.clone()
+        self.catalog.read().unwrap().all_diagnostics()
+    }
+
+    /// The last scan, for the manifest's triggers (`triggers.rs`).
+    pub(crate) fn catalog(&self) -> std::sync::RwLockReadGuard<'_, Catalog> {
+        self.catalog.read().unwrap()
     }
 
     /// Rescans the functions directory.

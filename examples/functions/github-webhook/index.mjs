@@ -1,0 +1,9 @@
+import { handler } from "../../../sdk/js/alyx.mjs";
+
+// Runs only for a request whose signature matched (input.verified is true).
+handler((input, ctx) => {
+  const event = input.headers["x-github-event"] ?? "unknown";
+  const payload = JSON.parse(input.body || "{}");
+  ctx.log.info("webhook received", { event });
+  return { received: event, verified: input.verified === true, ref: payload.ref ?? null };
+});
