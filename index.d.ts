@@ -361,8 +361,72 @@ export declare class FunctionRuntime {
   watch(callback: (event: WatchEvent) => void, options?: WatchOptions): Watcher
   /** True only for the internal token of a running invocation, within `tokenTtlMs`. Constant-time. */
   verifyToken(token: string): boolean
-  /** Stops watchers and kills running functions (they resolve `CANCELLED`). Idempotent. */
+  /**
+   * Fires the manifests' `schedules` (cron with time zone, interval, one_time) until
+   * `stop()` or `close()`; `reload()` and `watch()` changes are followed. One at a time
+   * per runtime. See docs/SCHEDULES.md.
+   * @throws Error when schedules are already started or the runtime is closed.
+   */
+  startSchedules(options?: ScheduleOptions): ScheduleHandle
+  /** Every function's schedules with their next run. */
+  schedules(): ScheduleInfo[]
+  /**
+   * Invokes every function with a `database`/`auth` hook matching the event: `async`
+   * hooks start at once (results to `onResult`), then `sync` hooks run one after another
+   * in function-name order; resolves with their results in that order.
+   * @throws TypeError (rejects) on a malformed event.
+   */
+  emit(event: HookEvent, options?: EmitOptions): Promise<InvokeResult[]>
+  /** Stops schedules and watchers and kills running functions (they resolve `CANCELLED`). Idempotent. */
   close(): Promise<void>
+}
+
+export interface ScheduleOptions {
+  /** After each run, or for a run skipped because the previous one still runs. */
+  onRun?: (run: ScheduleRun) => void | Promise<void>
+  /**
+   * Asked before each run on several replicas; only the replica that gets `true` runs it.
+   * `key` names the run (`alyx:schedule:<function>:<schedule>:<scheduledAt>`); `ttlMs`
+   * is the function's timeout plus a minute. Redis: `SET key 1 NX PX ttlMs`.
+   */
+  lock?: (key: string, ttlMs: number) => boolean | Promise<boolean>
+}
+export interface ScheduleRun {
+  /** The function's name. */
+  function: string
+  /** The schedule's name. */
+  schedule: string
+  /** When the run was due, epoch ms. */
+  scheduledAt: number
+  result?: InvokeResult
+  skipped?: true
+}
+export interface ScheduleHandle {
+  /** No run starts after this; resolves once the runs in progress have ended. Idempotent. */
+  stop(): Promise<void>
+}
+export interface ScheduleInfo {
+  function: string
+  name: string
+  type: 'cron' | 'interval' | 'one_time'
+  expression: string
+  /** The schedule's IANA zone; `"UTC"` when it names none. */
+  timezone: string
+  /** The next run, epoch ms; `null` when it never runs again (a past one_time) or cannot run. */
+  nextRun: number | null
+  /** Why it cannot run, when the expression or zone is rejected. */
+  error?: string
+}
+export interface HookEvent {
+  type: 'database' | 'auth'
+  source: string
+  action: string
+  /** Passed to the functions as `payload`; default `null`. */
+  payload?: unknown
+}
+export interface EmitOptions {
+  /** Each `async` hook's result, with the function's name. */
+  onResult?: (result: InvokeResult, meta: { function: string }) => void
 }
 
 /**

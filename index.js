@@ -7,6 +7,8 @@
 const native = require('./binding.js')
 const { natives } = require('./lib/internal.js')
 const { createFetchHandler, createNodeHandler } = require('./lib/http.js')
+const { Scheduler, listSchedules } = require('./lib/schedules.js')
+const { emit } = require('./lib/events.js')
 
 const CODES = Object.freeze({
   FUNCTION_NOT_FOUND: 'FUNCTION_NOT_FOUND',
@@ -167,6 +169,7 @@ class FunctionRuntime {
   #closed = false
   #closing = null
   #watchers = new Set()
+  #schedulers = new Set()
 
   /** @param {import('./index.js').RuntimeOptions} options */
   constructor(options) {
@@ -252,9 +255,36 @@ class FunctionRuntime {
     return JSON.parse(this.#native.diagnostics())
   }
 
-  /** Rescans functionsDir; returns the new list(). */
+  /** Rescans functionsDir; returns the new list(). Running schedules follow it. */
   reload() {
-    return JSON.parse(this.#native.reload())
+    const list = JSON.parse(this.#native.reload())
+    this.#catalogChanged()
+    return list
+  }
+
+  #catalogChanged() {
+    for (const s of this.#schedulers) s.refresh()
+  }
+
+  /** Fires the manifests' schedules until stop() or close() (docs/SCHEDULES.md). */
+  startSchedules(options) {
+    if (this.#closed) throw new Error('FunctionRuntime is closed')
+    if (this.#schedulers.size) throw new Error('schedules are already started on this runtime; stop() them first')
+    const scheduler = new Scheduler(this, options, (s) => this.#schedulers.delete(s))
+    this.#schedulers.add(scheduler)
+    scheduler.refresh()
+    return Object.freeze({ stop: () => scheduler.stop() })
+  }
+
+  /** Every function's schedules with their next run (epoch ms; null: never again). */
+  schedules() {
+    return listSchedules(this)
+  }
+
+  /** Runs the functions whose database/auth hooks match `event` (docs/SCHEDULES.md). */
+  emit(event, options) {
+    if (this.#closed) return Promise.reject(new Error('FunctionRuntime is closed'))
+    return emit(this, event, options)
   }
 
   /** Every runtime with availability, absolute path, version and install hint. */
@@ -274,8 +304,10 @@ class FunctionRuntime {
     const debounceMs = options?.debounceMs ?? 100
     checkMs(debounceMs, 'debounceMs', { allowZero: true })
     const deliver = (text) => {
+      const event = JSON.parse(text)
+      if (event.type === 'added' || event.type === 'changed' || event.type === 'removed') this.#catalogChanged()
       try {
-        callback(JSON.parse(text))
+        callback(event)
       } catch (e) {
         // A throwing callback must not stop the watcher.
         process.emitWarning(`watch callback threw: ${e?.stack ?? e}`, 'AlyxRuntimeWarning')
@@ -300,9 +332,12 @@ class FunctionRuntime {
   close() {
     if (!this.#closing) {
       this.#closed = true
+      // Schedulers first: no run starts after close(); runs in progress end CANCELLED.
+      const schedulers = [...this.#schedulers].map((s) => s.stop())
       const watchers = [...this.#watchers].map((w) => w.close())
       this.#closing = Promise.all(watchers)
         .then(() => this.#native.close())
+        .then(() => Promise.all(schedulers))
         .finally(() => removeExitHooks(false))
     }
     return this.#closing

@@ -93,8 +93,10 @@ test('dev server: 504, 500 without leaks, routes of new functions picked up live
     'slow/manifest.yaml': 'name: slow\ntimeout: 300ms\nroutes: [{ path: /slow, methods: [GET] }]\n',
     'crash/bootstrap': sh('echo "Error: cannot connect to postgres://app:hunter2@10.0.0.5/app (/srv/app/db.js:12)" >&2; exit 3'),
     'crash/manifest.yaml': 'name: crash\nroutes: [{ path: /crash, methods: [GET] }]\n',
+    'beat/bootstrap': sh(`cat >/dev/null; echo '{"success":true}'`),
+    'beat/manifest.yaml': 'name: beat\nschedules: [{ name: fast, type: interval, expression: 300ms }]\n',
   })
-  const server = await startServer(process.execPath, [serverScript, '--port', '0', '--dev', '--dir', dir])
+  const server = await startServer(process.execPath, [serverScript, '--port', '0', '--dev', '--schedules', '--dir', dir])
   try {
     const slow = await call(`${server.url}/slow`)
     assert.equal(slow.status, 504)
@@ -114,7 +116,8 @@ test('dev server: 504, 500 without leaks, routes of new functions picked up live
     assert.equal(late.status, 200)
     assert.equal(late.body, 'late')
     const listed = await call(`${server.url}/_functions`)
-    assert.deepEqual(listed.body.functions.map((f) => f.name), ['crash', 'late', 'slow'])
+    assert.deepEqual(listed.body.functions.map((f) => f.name), ['beat', 'crash', 'late', 'slow'])
+    await waitFor(() => /\[schedule\] beat\/fast \S+ ok/.test(server.stdout))
     assert.equal(listed.body.functions[0].dir, undefined, 'server paths are not exposed')
   } finally {
     const { code } = await server.stop('SIGINT')

@@ -116,8 +116,16 @@ function write(runs) {
   const spawnInfo = runs.map((r) => r.spawn).filter(Boolean).pop()
   console.log(consoleSummary(agg))
   const out = value('--out', path.join(root, 'BENCHMARKS.md'))
-  fs.writeFileSync(out, render({ runs, agg, spawn: spawnInfo, smoke: false, analysis: analysis() }))
+  fs.writeFileSync(out, render({ runs, agg, spawn: spawnInfo, smoke: false, analysis: analysis() }) + keptHttpSection(out))
   console.log(`wrote ${path.relative(process.cwd(), out) || out}`)
+}
+
+// The HTTP section is bench/http.mjs's (`npm run bench:http`): kept as it is.
+function keptHttpSection(file) {
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
+  const [start, end] = ['<!-- bench:http:start -->', '<!-- bench:http:end -->']
+  const at = old.indexOf(start)
+  return at < 0 ? '' : `\n${old.slice(at, old.indexOf(end) + end.length)}\n`
 }
 
 main().catch((e) => {

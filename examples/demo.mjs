@@ -62,6 +62,7 @@ for (const d of rt.diagnostics()) {
 }
 printTable(["function", "runtime", "outcome", "time ms"], rows);
 failures += await demoHttp();
+failures += await demoSchedule();
 await rt.close();
 
 for (const [name, hint] of missing) console.log((CI ? red : yellow)(`\n!! runtime "${name}" is missing: ${hint}`));
@@ -95,6 +96,20 @@ async function demoHttp() {
   await show("POST /webhooks/github-webhook (forged)", `${base}/webhooks/github-webhook`, { method: "POST", body, headers: forged }, 401);
   server.close();
   return failed;
+}
+
+/** An interval schedule firing (docs/SCHEDULES.md). */
+async function demoSchedule() {
+  const [beat] = rt.schedules().filter((s) => s.function === "heartbeat");
+  console.log(`\nSchedules (rt.startSchedules): heartbeat/${beat.name} every ${beat.expression}, next at ${new Date(beat.nextRun).toISOString()}`);
+  const fired = new Promise((resolve) => {
+    const schedules = rt.startSchedules({ onRun: (run) => schedules.stop().then(() => resolve(run)) });
+  });
+  const timeout = new Promise((resolve) => setTimeout(resolve, 10_000, null));
+  const run = await Promise.race([fired, timeout]);
+  const ok = run?.result?.success === true;
+  console.log(`  ${(ok ? green : red)(ok ? "fired" : "did not fire within 10 s")}${run ? ` at ${new Date(run.scheduledAt).toISOString()}: ${JSON.stringify(run.result?.output ?? run)}` : ""}`);
+  return ok ? 0 : 1;
 }
 
 function printTable(header, rows) {

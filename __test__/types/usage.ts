@@ -235,6 +235,19 @@ void [fields, env, deps, concurrency]
   // @ts-expect-error prefix is a string
   createFetchHandler(rt, { prefix: 1 })
   void [fetchHandler, nodeHandler, input, output]
+  const handle = rt.startSchedules({
+    onRun: (run) => console.log(run.function, run.schedule, run.scheduledAt, run.skipped ?? run.result?.success),
+    lock: async (key: string, ttlMs: number) => key.length > ttlMs,
+  })
+  const stopped: Promise<void> = handle.stop()
+  const next: (number | null)[] = rt.schedules().map((s) => s.nextRun)
+  const results: Promise<InvokeResult[]> = rt.emit(
+    { type: 'database', source: 'users', action: 'insert', payload: { id: 1 } },
+    { onResult: (r, meta) => console.log(meta.function, r.success) },
+  )
+  // @ts-expect-error only database and auth events
+  void rt.emit({ type: 'webhook', source: 'x', action: 'y' })
+  void [stopped, next, results]
 }
 
 main().catch((e: unknown) => {

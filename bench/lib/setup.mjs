@@ -21,7 +21,7 @@ const PY_ECHO = `import json, sys
 req = json.load(sys.stdin)
 sys.stdout.write(json.dumps({"success": True, "output": req.get("input")}) + "\\n")
 `
-const GO_ECHO = `package main
+export const GO_ECHO = `package main
 
 import (
 	"encoding/json"
@@ -42,7 +42,7 @@ func main() {
 	os.Stdout.Write([]byte("}\\n"))
 }
 `
-const GO_MOD = 'module goecho\n\ngo 1.21\n'
+export const GO_MOD = 'module goecho\n\ngo 1.21\n'
 
 export function which(cmd) {
   for (const d of (process.env.PATH || '').split(path.delimiter)) {

@@ -2,7 +2,7 @@
 // The manifests' routes and webhooks, served with nothing but node:http and
 // createNodeHandler (docs/HTTP.md).
 //
-//   node examples/server/server.mjs [--port 3000] [--dir examples/functions] [--dev]
+//   node examples/server/server.mjs [--port 3000] [--dir examples/functions] [--dev] [--schedules]
 //
 //   GET /todos, POST /todos, GET /todos/1 …   the `routes` of examples/functions/todos
 //   POST /webhooks/github-webhook              a webhook: signature checked before it runs
@@ -16,6 +16,7 @@
 //
 // --dev (or NODE_ENV=development) watches the functions directory: new, changed
 // and removed functions (and their routes) are picked up, build steps rerun.
+// --schedules fires the manifests' schedules (docs/SCHEDULES.md) and logs each run.
 // Listens on 127.0.0.1 only; --port 0 picks a free port.
 import http from "node:http";
 import path from "node:path";
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     port: { type: "string", default: process.env.PORT ?? "3000" },
     dir: { type: "string", default: path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "functions") },
     dev: { type: "boolean", default: process.env.NODE_ENV === "development" },
+    schedules: { type: "boolean", default: false },
   },
 });
 
@@ -36,6 +38,12 @@ process.env.GITHUB_WEBHOOK_SECRET ??= "dev-secret";
 
 const rt = new FunctionRuntime({ functionsDir: path.resolve(args.dir) });
 const watcher = args.dev ? rt.watch(logWatchEvent) : null;
+const schedules = args.schedules
+  ? rt.startSchedules({
+      onRun: ({ function: fn, schedule, scheduledAt, result, skipped }) =>
+        console.log(`[schedule] ${fn}/${schedule} ${new Date(scheduledAt).toISOString()} ${skipped ? "skipped (still running)" : result.success ? "ok" : result.error.code}`),
+    })
+  : null;
 const functions = createNodeHandler(rt, {
   // A real backend verifies its session or token here and returns the user.
   auth: () => null,
@@ -73,6 +81,7 @@ async function stop(signal) {
   server.close();
   server.closeIdleConnections();
   await watcher?.close();
+  await schedules?.stop(); // no run starts after this
   await rt.close(); // running functions end as CANCELLED
   await new Promise((resolve) => setImmediate(resolve)); // let their responses go out
   server.closeAllConnections();
