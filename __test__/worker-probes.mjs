@@ -1,7 +1,8 @@
 // One probe function per SDK for worker-protocol.test.mjs, the same handler
 // code as a one-shot function. Input `mode`: "probe" logs and prints every way
 // the language allows, each line tagged with the request id, and reports the
-// per-call env; "crash" throws; "typed" fails with VALIDATION_ERROR; "echo"
+// per-call env (and with `partial: true`, leaves stderr lines unfinished, in
+// the SDKs that track that); "crash" throws; "typed" fails with VALIDATION_ERROR; "echo"
 // returns its input (for timing). `sample: true` makes it report its env again
 // 50 ms after the call, on stderr, while no call runs. Each prints
 // "startup stdout" / "startup stderr" before handler() is reached.
@@ -30,7 +31,9 @@ handler(async (input, ctx) => {
   if (!isDeno) process.stdout.write(\`raw \${rid}\\n\`)
   console.error(\`stderr \${rid}\`)
   for (let i = 0; i < (input.chatter ?? 0); i++) console.log(\`chatter \${rid} \${i}\`)
+  if (input.partial) process.stderr.write(\`partial A \${rid}\`)
   ctx.log.warn(\`log \${rid} 2\`)
+  if (input.partial) process.stdout.write(\`partial B \${rid}\`)
   if (input.sample) setTimeout(() => console.error('sample ' + JSON.stringify(snapshot())), 50)
   return { calls, pid: isDeno ? Deno.pid : process.pid, requestId: rid, env: snapshot(), size: input.big?.length ?? 0 }
 })
@@ -67,7 +70,11 @@ async def main(input, ctx):
     subprocess.run(["echo", f"child {rid}"])
     for i in range(input.get("chatter", 0)):
         print(f"chatter {rid} {i}")
+    if input.get("partial"):
+        sys.stderr.write(f"partial A {rid}")
     ctx.log.warn(f"log {rid} 2")
+    if input.get("partial"):
+        print(f"partial B {rid}", end="")
     if input.get("sample"):
         threading.Timer(0.05, lambda: print("sample " + json.dumps(snapshot()), file=sys.stderr, flush=True)).start()
     return {"calls": calls, "pid": os.getpid(), "requestId": rid, "env": snapshot(), "size": len(input.get("big") or "")}
@@ -101,7 +108,9 @@ Alyx.handler do |input, ctx|
   STDERR.puts "stderr #{rid}"
   system("echo", "child #{rid}")
   (input["chatter"] || 0).times { |i| puts "chatter #{rid} #{i}" }
+  $stderr.write("partial A #{rid}") if input["partial"]
   ctx.log.warn("log #{rid} 2")
+  print "partial B #{rid}" if input["partial"]
   Thread.new { sleep 0.05; STDERR.puts "sample #{JSON.generate(snapshot)}" } if input["sample"]
   { calls: $calls, pid: Process.pid, requestId: rid, env: snapshot, size: (input["big"] || "").length }
 end

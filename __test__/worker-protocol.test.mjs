@@ -15,18 +15,19 @@ import { probes } from './worker-probes.mjs'
 const rawDir = (name) => path.join(root, '__test__', 'fixtures', 'workers', name)
 const sdk = (rel) => path.join(root, 'sdk', rel)
 
-// name → { dir, argv, needs, prepare?, kind: 'sdk' | 'raw', stdoutRedirected, childRedirected }
+// name → { argv, needs, prepare?, rawWrite: a raw stdout write is redirected too, childPrint: so is a child
+// process's stdout, partialLines: an unfinished stderr line does not swallow the next log line or end marker }
 const probeFiles = probes({ jsSdkUrl: pathToFileURL(sdk('js/alyx.mjs')).href, pythonSdk: sdk('python'), rubySdk: sdk('ruby/alyx'), goSdk: sdk('go/alyx') })
 const dir = functionsDir(Object.assign({}, ...Object.values(probeFiles)))
 const fnDir = (name) => path.join(dir, name)
 const cmd = (name) => which(name) ?? name
 
 const targets = {
-  node: { argv: () => [process.execPath, 'index.mjs'], needs: ['node'], rawWrite: true, childPrint: false },
+  node: { argv: () => [process.execPath, 'index.mjs'], needs: ['node'], rawWrite: true, childPrint: false, partialLines: true },
   deno: { argv: () => [cmd('deno'), 'run', '-A', 'index.ts'], needs: ['deno'], rawWrite: false, childPrint: false },
-  bun: { argv: () => [cmd('bun'), 'run', 'index.ts'], needs: ['bun'], rawWrite: true, childPrint: false },
-  python: { argv: () => [cmd('python3'), 'main.py'], needs: ['python3'], rawWrite: true, childPrint: true },
-  ruby: { argv: () => [cmd('ruby'), 'main.rb'], needs: ['ruby'], rawWrite: true, childPrint: true },
+  bun: { argv: () => [cmd('bun'), 'run', 'index.ts'], needs: ['bun'], rawWrite: true, childPrint: false, partialLines: true },
+  python: { argv: () => [cmd('python3'), 'main.py'], needs: ['python3'], rawWrite: true, childPrint: true, partialLines: true },
+  ruby: { argv: () => [cmd('ruby'), 'main.rb'], needs: ['ruby'], rawWrite: true, childPrint: true, partialLines: true },
   go: { argv: (d) => [path.join(d, 'probe')], needs: ['go'], rawWrite: true, childPrint: true, prepare: buildGo },
 }
 
@@ -109,6 +110,19 @@ for (const [name, target] of Object.entries(targets)) {
     }
     assert.deepEqual(worker.noise, [], 'stdout carried only protocol lines')
     assert.equal(worker.exit, null)
+  })
+
+  // Go and Deno cannot see every write to stderr (docs/SDK.md, "Worker mode").
+  if (target.partialLines) test(`${name} SDK worker: a print or log line left unfinished does not swallow the next log line or the end marker`, needs(...target.needs), async () => {
+    const worker = await start()
+    const reqs = [request({ mode: 'probe', partial: true }), request({ mode: 'probe' })]
+    const ids = reqs.map((r) => r.request_id)
+    for (const req of reqs) {
+      const result = await worker.call(req)
+      assertProbeCall(target, result, req, ids)
+      if (req.input.partial) for (const line of [`partial A ${req.request_id}`, `partial B ${req.request_id}`]) assert.ok(result.logs.includes(line), describe(result))
+      assert.ok(!result.logs.includes(''), `no empty line: ${describe(result)}`)
+    }
   })
 
   test(`${name} SDK worker: back-to-back requests, a 2 MiB one among them, answered in order with their own logs`, needs(...target.needs), async () => {

@@ -22,13 +22,25 @@ const oneshotCalls = Number(value('--oneshot', 200))
 const pythonSdk = path.resolve(value('--python-sdk', path.join(root, 'sdk', 'python', 'alyx.py')))
 const python = which('python3') ?? 'python3'
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN
+  }
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
 const ms = (x) => `${x.toFixed(3)} ms`
 
-function summary(label, samples, wallMs) {
+function summary(label, samples, wallMs, cpuPerCallUs) {
   const sorted = [...samples].sort((a, b) => a - b)
   const row = { label, n: samples.length, p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), perSecond: samples.length / (wallMs / 1000) }
-  console.log(`${label.padEnd(34)} p50 ${ms(row.p50)}  p90 ${ms(row.p90)}  p99 ${ms(row.p99)}  ${Math.round(row.perSecond)} calls/s (n=${row.n})`)
+  const cpu = Number.isFinite(cpuPerCallUs) ? `  worker CPU ${cpuPerCallUs.toFixed(0)} µs/call` : ''
+  console.log(`${label.padEnd(34)} p50 ${ms(row.p50)}  p90 ${ms(row.p90)}  p99 ${ms(row.p99)}  ${Math.round(row.perSecond)} calls/s${cpu} (n=${row.n})`)
   return row
 }
 
@@ -56,6 +68,7 @@ async function roundTrips(label, argv, dir, input) {
     await worker.waitReady()
     for (let i = 0; i < 50; i++) await worker.call(request(input)) // warm up the JITs and caches
     const samples = []
+    const cpuBefore = cpuSeconds(worker.pid)
     const wall = performance.now()
     for (let i = 0; i < calls; i++) {
       const req = request(input)
@@ -64,7 +77,8 @@ async function roundTrips(label, argv, dir, input) {
       samples.push(performance.now() - t)
       if (response.request_id !== req.request_id || !response.success) throw new Error(`${label}: bad response ${JSON.stringify(response)}`)
     }
-    return summary(label, samples, performance.now() - wall)
+    const cpuPerCallUs = ((cpuSeconds(worker.pid) - cpuBefore) / calls) * 1e6
+    return summary(label, samples, performance.now() - wall, cpuPerCallUs)
   } finally {
     worker.kill()
   }
@@ -103,7 +117,7 @@ async function pythonOneShot(work) {
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alyx-sdk-bench-'))
 try {
   console.log(`${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${calls} sequential calls per worker`)
-  for (const [label, argv, dir, input] of echoFunctions(work)) await roundTrips(label, argv, dir, input)
+  if (calls > 0) for (const [label, argv, dir, input] of echoFunctions(work)) await roundTrips(label, argv, dir, input)
   if (oneshotCalls > 0) await pythonOneShot(work)
 } finally {
   fs.rmSync(work, { recursive: true, force: true })

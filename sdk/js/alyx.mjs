@@ -46,7 +46,28 @@ export const FUNCTION_ERROR = "FUNCTION_ERROR";
 
 // Saved before any redirection: console.error always goes to stderr, which
 // the runtime turns into logs.
-const writeStderrLine = console.error.bind(console);
+const consoleError = console.error.bind(console);
+
+// Worker mode: whether the last write to stderr left a line unfinished (a
+// progress dot), so that the next log line or end marker starts a line of its
+// own. Tracked through process.stderr.write (Node, Bun); child processes and
+// Deno.stderr are not seen.
+let stderrLineOpen = false;
+
+function writeStderrLine(text) {
+  consoleError(stderrLineOpen ? "\n" + text : text);
+  stderrLineOpen = false;
+}
+
+function trackStderrLines() {
+  if (isDeno) return;
+  const write = process.stderr.write;
+  process.stderr.write = function (chunk, ...rest) {
+    const last = chunk?.length ? (typeof chunk === "string" ? chunk.charCodeAt(chunk.length - 1) : chunk[chunk.length - 1]) : undefined;
+    if (last !== undefined) stderrLineOpen = last !== 10;
+    return write.call(this, chunk, ...rest);
+  };
+}
 
 function logLine(level, message, data) {
   const entry = { level, message: String(message) };
@@ -118,7 +139,7 @@ async function respondAndExit(response, exitCode) {
 const redirected = ["log", "info", "debug"];
 function redirectStdout() {
   const saved = redirected.map((name) => console[name]);
-  for (const name of redirected) console[name] = writeStderrLine;
+  for (const name of redirected) console[name] = consoleError;
   const stdout = isDeno ? null : process.stdout;
   const savedWrite = stdout?.write;
   if (stdout) stdout.write = process.stderr.write.bind(process.stderr);
@@ -226,10 +247,21 @@ function callEnv(request) {
 
 /** Sets the variables; returns a function that puts back what was there. */
 function setEnv(values) {
-  const saved = Object.keys(values).map((key) => [key, env.get(key)]);
-  for (const [key, value] of Object.entries(values)) env.set(key, String(value));
+  const saved = [];
+  try {
+    for (const [key, value] of Object.entries(values)) {
+      saved.push([key, env.get(key)]);
+      env.set(key, String(value));
+    }
+  } catch {
+    // Deno without --allow-env: the call still gets everything through ctx.
+  }
   return () => {
-    for (const [key, value] of saved) value === undefined ? env.delete(key) : env.set(key, value);
+    for (const [key, value] of saved) {
+      try {
+        value === undefined ? env.delete(key) : env.set(key, value);
+      } catch {}
+    }
   };
 }
 
@@ -260,14 +292,23 @@ async function serveOne(fn, line) {
   }
   const requestId = request.request_id ?? null;
   response.request_id = requestId;
-  await writeStdout(serialise(response)[0]);
+  await writeProtocolLine(serialise(response)[0]);
   // After everything the call wrote to stderr: the runtime gives the lines
   // before this marker to this call.
   writeStderrLine(JSON.stringify({ alyx: "end", request_id: requestId }));
 }
 
+/** A protocol line on the real stdout. Under Node the write is in order
+ * whether or not it has completed, so only a full pipe is waited for (the
+ * write callback would cost a tick per call); the process never exits with
+ * a write pending, as every call waits for the previous write or a drain. */
+async function writeProtocolLine(text) {
+  if (isDeno || isBun) return writeStdout(text);
+  if (!realStdoutWrite(text)) await new Promise((resolve) => process.stdout.once("drain", resolve));
+}
+
 async function serveWorker(fn) {
-  await writeStdout('{"alyx":"ready"}\n');
+  await writeProtocolLine('{"alyx":"ready"}\n');
   for await (const line of lines(stdinText())) {
     if (line.trim()) await serveOne(fn, line);
   }
@@ -277,4 +318,7 @@ async function serveWorker(fn) {
 // In worker mode stdout belongs to the protocol from the moment the SDK is
 // loaded: prints at start-up and between calls go to stderr too (logs of the
 // next call), never between two protocol lines.
-if (isWorker) redirectStdout();
+if (isWorker) {
+  trackStderrLines();
+  redirectStdout();
+}

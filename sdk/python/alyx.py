@@ -50,6 +50,11 @@ def _timestamp():
 
 
 def _stderr_line(text):
+    """A whole line on stderr, starting one of its own if a print left the
+    last line unfinished (worker mode tracks that, see _LineTracker)."""
+    if _line_tracker is not None and _line_tracker.line_open:
+        text = "\n" + text
+        _line_tracker.line_open = False
     sys.__stderr__.write(text + "\n")
     sys.__stderr__.flush()
 
@@ -279,6 +284,25 @@ def _restore_env(saved):
             os.environ[key] = value
 
 
+class _LineTracker:
+    """sys.stdout and sys.stderr in worker mode: the real stderr, remembering
+    whether the last write left a line unfinished (a progress dot), so that the
+    next log line or end marker starts a line of its own. What child processes
+    write to the file descriptors is not seen."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.line_open = False
+
+    def write(self, text):
+        if text:
+            self.line_open = not text.endswith("\n")
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def _flush_prints():
     """Pushes out what print() and friends buffered (all of it now goes to
     stderr), so it lands before the next protocol line."""
@@ -292,4 +316,8 @@ def _flush_prints():
 # In worker mode stdout belongs to the protocol from the moment the SDK is
 # imported: prints at start-up and between calls go to stderr too (logs of
 # the next call), never between two protocol lines.
-_worker_stdout = _private_stdout() if os.environ.get("ALYX_WORKER") == "1" else None
+_worker_stdout = None
+_line_tracker = None
+if os.environ.get("ALYX_WORKER") == "1":
+    _worker_stdout = _private_stdout()
+    _line_tracker = sys.stdout = sys.stderr = _LineTracker(sys.stderr)

@@ -45,8 +45,30 @@ module Alyx
       entry = { level: level, message: message.to_s }
       entry[:data] = data unless data.nil?
       entry[:timestamp] = Time.now.utc.iso8601(3)
-      STDERR.write(JSON.generate(entry) + "\n")
+      Alyx.stderr_line(JSON.generate(entry))
     end
+  end
+
+  # Worker mode: prepended to STDERR and STDOUT (both stderr then), it
+  # remembers whether the last write left a line unfinished (a progress dot),
+  # so that the next log line or end marker starts a line of its own. What
+  # child processes write is not seen.
+  module LineTracker
+    class << self
+      attr_accessor :open
+    end
+
+    def write(*args)
+      last = args.last.to_s
+      LineTracker.open = !last.end_with?("\n") unless last.empty?
+      super
+    end
+  end
+
+  # A whole line on stderr, on a line of its own.
+  def self.stderr_line(text)
+    text = "\n#{text}" if LineTracker.open
+    STDERR.write("#{text}\n")
   end
 
   # What the runtime tells a function about its invocation.
@@ -155,7 +177,7 @@ module Alyx
     out.flush
     # After everything the call wrote to stderr: the runtime gives the lines
     # before this marker to this call.
-    STDERR.write(JSON.generate({ alyx: "end", request_id: request["request_id"] }) + "\n")
+    stderr_line(JSON.generate({ alyx: "end", request_id: request["request_id"] }))
     STDERR.flush
   end
 
@@ -208,6 +230,7 @@ module Alyx
   if ENV["ALYX_WORKER"] == "1"
     @worker_stdout = private_stdout
     STDOUT.sync = true
+    [STDERR, STDOUT].each { |io| io.singleton_class.prepend(LineTracker) }
   end
 
   private_class_method :serve, :serve_one, :parse_request, :call_env, :set_env, :restore_env, :flush_prints
