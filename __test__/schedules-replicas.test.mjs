@@ -1,14 +1,16 @@
 // Exactly once across replicas: two host processes run the same interval
-// schedule with the Redis lock (examples/schedules/locks.mjs) against a real
-// redis-server started here on a free port. Every due run in the time both
-// were up fires once in total. The Postgres adapter runs the same check when
-// ALYX_TEST_POSTGRES_URL names a server (skipped loudly otherwise).
+// schedule with a lock adapter of examples/schedules/locks.mjs against a real
+// server started here on a free port. Every due run in the time both were up
+// fires once in total. Redis (redis-server) is required under CI=true;
+// Postgres runs when its server binaries (initdb, postgres) are installed and
+// is skipped loudly otherwise.
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { functionsDir, needs, root, sh, waitFor } from './helpers.mjs'
 
@@ -23,26 +25,66 @@ async function freePort() {
   return port
 }
 
-/** redis-server on a free port, no persistence; stop() by pid. */
-async function startRedis() {
-  const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** Spawns a server and waits for `ready` in its output; stop() signals `pid()` and waits for the exit. */
+async function startServer(command, args, ready, pid = (child) => child.pid) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
-  await waitFor(() => /Ready to accept connections/.test(out) || child.exitCode !== null, { timeoutMs: 15_000 })
-  assert.equal(child.exitCode, null, `redis-server did not start: ${out}`)
+  for (const s of [child.stdout, child.stderr]) s.setEncoding('utf8').on('data', (d) => (out += d))
+  await waitFor(() => ready.test(out) || child.exitCode !== null, { timeoutMs: 30_000 })
+  assert.equal(child.exitCode, null, `${command} did not start: ${out}`)
   return {
-    port,
     async stop() {
       const exited = once(child, 'exit')
-      process.kill(child.pid, 'SIGTERM')
+      process.kill(pid(child), 'SIGTERM')
       await exited
     },
   }
 }
 
-function runReplica(dir, port, durationMs) {
-  const child = spawn(process.execPath, [replicaScript, dir, String(port), String(durationMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+async function startRedis() {
+  const port = await freePort()
+  const server = await startServer('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/)
+  return { ...server, lockSpec: `redis:${port}` }
+}
+
+const which = (cmd) => process.env.PATH.split(path.delimiter).map((d) => path.join(d, cmd)).find((p) => fs.existsSync(p)) ?? null
+
+/** A throwaway cluster (trust auth, loopback, no fsync); as root, run as the postgres user. */
+async function startPostgres() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alyx-pg-'))
+  const data = path.join(dir, 'data')
+  const asUser = process.getuid() === 0 ? ['runuser', '-u', 'postgres', '--'] : []
+  if (asUser.length) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']))
+    const gid = Number(execFileSync('id', ['-g', 'postgres']))
+    fs.chownSync(dir, uid, gid)
+  }
+  const run = (cmd, args) => (asUser.length ? [asUser[0], [...asUser.slice(1), cmd, ...args]] : [cmd, args])
+  execFileSync(...run(which('initdb'), ['-D', data, '-A', 'trust', '-U', 'alyx', '--no-sync']), { stdio: 'ignore' })
+  const port = await freePort()
+  const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-k', dir, '-p', String(port)]
+  // Signal the postmaster itself (its pid file), not runuser.
+  const postmasterPid = () => Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+  const server = await startServer(...run(which('postgres'), ['-D', data, ...settings]), /ready to accept connections/, postmasterPid)
+  const url = `postgres://alyx@127.0.0.1:${port}/postgres`
+  // The claims table, made once before the replicas start.
+  const { default: pg } = await import('pg')
+  const { POSTGRES_SCHEMA } = await import('../examples/schedules/locks.mjs')
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  await client.query(POSTGRES_SCHEMA)
+  await client.end()
+  return {
+    lockSpec: `postgres:${url}`,
+    async stop() {
+      await server.stop()
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+function runReplica(dir, lockSpec, durationMs) {
+  const child = spawn(process.execPath, [replicaScript, dir, lockSpec, String(durationMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
   return once(child, 'exit').then(([code]) => {
@@ -51,16 +93,14 @@ function runReplica(dir, port, durationMs) {
   })
 }
 
-test('two replicas with the Redis lock: every due run fires exactly once', needs('redis-server'), async (t) => {
-  const redis = await startRedis()
-  t.after(() => redis.stop())
+async function exactlyOnce(lockSpec) {
   const dir = functionsDir()
   const runsFile = path.join(dir, 'runs.log')
   fs.mkdirSync(path.join(dir, 'tick'))
   fs.writeFileSync(path.join(dir, 'tick', 'bootstrap'), sh(`echo run >> "${runsFile}"; echo '{"success":true}'`).text, { mode: 0o755 })
   fs.writeFileSync(path.join(dir, 'tick', 'manifest.yaml'), `name: tick\nschedules:\n  - { name: beat, type: interval, expression: ${INTERVAL_MS}ms }\n`)
 
-  const [a, b] = await Promise.all([runReplica(dir, redis.port, 6_000), runReplica(dir, redis.port, 6_000)])
+  const [a, b] = await Promise.all([runReplica(dir, lockSpec, 6_000), runReplica(dir, lockSpec, 6_000)])
   const runs = [...a, ...b].filter((e) => e.event === 'run')
   const times = runs.map((r) => r.scheduledAt)
   assert.equal(new Set(times).size, times.length, `a run fired twice: ${times.sort()}`)
@@ -74,30 +114,21 @@ test('two replicas with the Redis lock: every due run fires exactly once', needs
   for (let at = (Math.floor(bothUp / INTERVAL_MS) + 1) * INTERVAL_MS; at < oneStopping - INTERVAL_MS; at += INTERVAL_MS) due.push(at)
   assert.ok(due.length >= 8, `only ${due.length} due runs overlapped`)
   for (const at of due) assert.ok(times.includes(at), `the run due at ${at} never fired`)
-  const fromA = a.filter((e) => e.event === 'run').length
-  const fromB = b.filter((e) => e.event === 'run').length
-  console.log(`# ${runs.length} runs: ${fromA} on replica A, ${fromB} on replica B, ${due.length} due while both ran`)
-})
-
-test('two replicas with the Postgres lock: every due run fires exactly once', { skip: process.env.ALYX_TEST_POSTGRES_URL ? false : loudSkip() }, async () => {
-  // Same check as above with postgresLock; runs only against a server you name.
-  const { default: pg } = await import('pg')
-  const { postgresLock, POSTGRES_SCHEMA } = await import('../examples/schedules/locks.mjs')
-  const pool = new pg.Pool({ connectionString: process.env.ALYX_TEST_POSTGRES_URL })
-  try {
-    await pool.query(POSTGRES_SCHEMA)
-    const lock = postgresLock(pool)
-    const key = `alyx:schedule:test:pg:${Date.now()}`
-    const answers = await Promise.all(Array.from({ length: 8 }, () => lock(key, 60_000)))
-    assert.equal(answers.filter(Boolean).length, 1, `${answers}`)
-    assert.equal(await lock(key, 60_000), false, 'asked again later: still taken')
-  } finally {
-    await pool.end()
-  }
-})
-
-function loudSkip() {
-  const msg = 'ALYX_TEST_POSTGRES_URL is not set: the Postgres lock adapter is not tested (set it to a server URL to run it)'
-  console.error(`\n!!!!! SKIPPING: ${msg} !!!!!\n`)
-  return msg
+  const count = (list) => list.filter((e) => e.event === 'run').length
+  console.log(`# ${lockSpec.split(':')[0]}: ${runs.length} runs, ${count(a)} on replica A and ${count(b)} on replica B; ${due.length} due while both ran`)
 }
+
+test('two replicas with the Redis lock: every due run fires exactly once', needs('redis-server'), async (t) => {
+  const redis = await startRedis()
+  t.after(() => redis.stop())
+  await exactlyOnce(redis.lockSpec)
+})
+
+const pgMissing = ['initdb', 'postgres'].filter((c) => !which(c))
+if (pgMissing.length) console.error(`\n!!!!! SKIPPING the Postgres lock test: ${pgMissing.join(', ')} not on PATH (install postgresql) !!!!!\n`)
+
+test('two replicas with the Postgres lock: every due run fires exactly once', { skip: pgMissing.length ? `${pgMissing.join(', ')} not installed` : false }, async (t) => {
+  const pg = await startPostgres()
+  t.after(() => pg.stop())
+  await exactlyOnce(pg.lockSpec)
+})

@@ -70,7 +70,7 @@ test('examples server: routes, a signed webhook, status per outcome, clean SIGTE
 
     const wrong = await call(`${server.url}/todos`, { method: 'PUT' })
     assert.equal(wrong.status, 405)
-    assert.equal(wrong.headers.get('allow'), 'GET, POST')
+    assert.equal(wrong.headers.get('allow'), 'GET, HEAD, POST')
     assert.equal((await call(`${server.url}/api/functions/hello-node`, { method: 'POST' })).status, 404, 'no RPC endpoint: only declared routes')
 
     const body = JSON.stringify({ ref: 'refs/heads/main' })

@@ -88,7 +88,7 @@ export function httpCases(serve: Serve) {
           const none = await fetch(`${server.url}/api/nowhere`)
           check(none.status === 404 && (await none.json()).error.code === 'ROUTE_NOT_FOUND', 'no route → 404')
           const wrong = await fetch(`${server.url}/api/items/1`, { method: 'DELETE' })
-          check(wrong.status === 405 && wrong.headers.get('allow') === 'GET, POST', `405: ${wrong.status} ${wrong.headers.get('allow')}`)
+          check(wrong.status === 405 && wrong.headers.get('allow') === 'GET, HEAD, POST', `405: ${wrong.status} ${wrong.headers.get('allow')}`)
           await wrong.body?.cancel()
           const big = await fetch(`${server.url}/api/items/1`, { method: 'POST', body: 'x'.repeat(65) })
           check(big.status === 413 && (await big.json()).error.code === 'PAYLOAD_TOO_LARGE', `413: ${big.status}`)

@@ -133,7 +133,9 @@ impl RouteTable {
         let mut allow: Vec<String> = Vec::new();
         for entry in &self.entries {
             let Some(params) = entry.pattern.matches(path) else { continue };
-            if entry.methods.iter().any(|m| m == method) {
+            // HEAD is served by a GET route (the server drops the body).
+            let serves = |m: &String| m == method || (method == "HEAD" && m == "GET");
+            if entry.methods.iter().any(serves) {
                 let webhook = entry
                     .hook
                     .map(|hook| WebhookMatch { hook, header: entry.signature_header.clone().unwrap_or_default() });
@@ -143,6 +145,9 @@ impl RouteTable {
         }
         if allow.is_empty() {
             return RouteMatch::NotFound;
+        }
+        if allow.iter().any(|m| m == "GET") {
+            allow.push("HEAD".into());
         }
         allow.sort();
         allow.dedup();

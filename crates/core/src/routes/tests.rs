@@ -42,8 +42,10 @@ fn routes_params_and_method_not_allowed() {
         "a less specific route serves other methods"
     );
     assert_eq!(t.find("GET", "/files/a/b"), found("files", &[("*", "a/b")]));
-    assert_eq!(t.find("PUT", "/todos"), RouteMatch::MethodNotAllowed { allow: vec!["GET".into(), "POST".into()] });
-    assert_eq!(t.find("PUT", "/todos/me"), RouteMatch::MethodNotAllowed { allow: vec!["DELETE".into(), "GET".into()] });
+    assert_eq!(t.find("HEAD", "/todos/7"), found("todos", &[("id", "7")]), "HEAD is served by GET");
+    let allow = |list: &[&str]| RouteMatch::MethodNotAllowed { allow: list.iter().map(|m| m.to_string()).collect() };
+    assert_eq!(t.find("PUT", "/todos"), allow(&["GET", "HEAD", "POST"]));
+    assert_eq!(t.find("PUT", "/todos/me"), allow(&["DELETE", "GET", "HEAD"]));
     assert_eq!(t.find("GET", "/nope"), RouteMatch::NotFound);
     assert!(t.conflicts.is_empty());
 }
@@ -61,6 +63,7 @@ fn webhooks_default_path_config_path_and_methods() {
     };
     assert_eq!(t.find("POST", "/webhooks/gh"), webhook("gh"));
     assert_eq!(t.find("GET", "/webhooks/gh"), RouteMatch::MethodNotAllowed { allow: vec!["POST".into()] });
+    assert_eq!(t.find("HEAD", "/webhooks/gh"), RouteMatch::MethodNotAllowed { allow: vec!["POST".into()] });
     assert_eq!(t.find("PUT", "/hooks/pay"), webhook("pay"));
     assert_eq!(t.find("POST", "/webhooks/pay"), RouteMatch::NotFound, "config.path replaces the default");
 }
