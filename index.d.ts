@@ -88,6 +88,27 @@ export interface RuntimeOptions {
   runtimes?: Record<string, RuntimeSpec>
   /** Upper bound on an internal token's life, in ms (it also ends with its invocation). Default: `300000`. */
   tokenTtlMs?: number
+  /**
+   * Signs internal tokens (HMAC-SHA256; at least 32 bytes, else the constructor throws): they become
+   * self-contained URL-safe strings carrying function name, request id and expiry, which `verifyToken`
+   * accepts on any runtime holding the same secret until they expire (another replica behind a load
+   * balancer). Default: none (tokens are 64 hex chars known only to this runtime).
+   */
+  tokenSecret?: string
+  /**
+   * Per-call `env` names the host allows although they make a runtime load code (`NODE_OPTIONS`,
+   * `PYTHON*`, `LD_*`, …; see SECURITY.md). `ALYX_*` and names that are not identifiers are always
+   * refused. Default: `[]`.
+   */
+  allowCallEnv?: string[]
+}
+
+/** What a valid internal token says (`tokenClaims`). */
+export interface TokenClaims {
+  functionName: string
+  requestId: string
+  /** Epoch milliseconds. */
+  expiresAt: number
 }
 
 /** The caller's identity, passed to the function as `context.auth` (and `ALYX_AUTH`). */
@@ -102,7 +123,12 @@ export interface AuthContext {
 export interface InvokeOptions {
   /** Becomes `context.auth`. Default: `null`. */
   auth?: AuthContext | null
-  /** Per-call environment, on top of the manifest `env` (also in `context.env`). Default: `{}`. */
+  /**
+   * Per-call environment, on top of the manifest `env` (also in `context.env`). Keys must match
+   * `^[A-Za-z_][A-Za-z0-9_]*$`, must not start with `ALYX_` nor make a runtime load code (unless listed
+   * in `RuntimeOptions.allowCallEnv`); values must not hold NUL. Otherwise the result is `INVALID_INPUT`
+   * naming the key, and nothing runs. Default: `{}`.
+   */
   env?: Record<string, string>
   /** Timeout for this call in ms; overrides the manifest and `RuntimeOptions.timeoutMs`. Default: the manifest's, else `RuntimeOptions.timeoutMs`. */
   timeoutMs?: number
@@ -263,7 +289,7 @@ export interface FunctionInfo {
   /** The effective timeout. */
   timeoutMs: number
   memoryMb?: number | null
-  /** The manifest `env`, expanded. */
+  /** The manifest `env` as written (`${DB_URL}` stays so): listing functions never reveals a host secret. */
   env: Record<string, string>
   hasManifest: boolean
   description?: string | null
@@ -359,8 +385,14 @@ export declare class FunctionRuntime {
    * @throws Error when `functionsDir` does not exist or the runtime is closed.
    */
   watch(callback: (event: WatchEvent) => void, options?: WatchOptions): Watcher
-  /** True only for the internal token of a running invocation, within `tokenTtlMs`. Constant-time. */
+  /**
+   * True only for an internal token of a running invocation, within `tokenTtlMs`, byte for byte
+   * (constant-time). With `tokenSecret`: any token signed with the same secret until its expiry,
+   * except one this runtime issued to a call that has ended.
+   */
   verifyToken(token: string): boolean
+  /** The claims of a token `verifyToken` accepts; `null` otherwise. */
+  tokenClaims(token: string): TokenClaims | null
   /**
    * Fires the manifests' `schedules` (cron with time zone, interval, one_time) until
    * `stop()` or `close()`; `reload()` and `watch()` changes are followed. One at a time

@@ -63,6 +63,11 @@ function runtimeOptionsJson(options) {
   for (const k of ['maxConcurrency', 'maxOutputBytes', 'killGraceMs']) checkMs(options[k], `options.${k}`, { allowZero: true })
   if (options.alyxUrl !== undefined) check(typeof options.alyxUrl === 'string', 'options.alyxUrl must be a string')
   checkStringMap(options.env, 'options.env')
+  if (options.tokenSecret !== undefined) check(typeof options.tokenSecret === 'string', 'options.tokenSecret must be a string')
+  const allow = options.allowCallEnv
+  if (allow !== undefined) {
+    check(Array.isArray(allow) && allow.every((n) => typeof n === 'string'), 'options.allowCallEnv must be an array of variable names')
+  }
   const inherit = options.inheritEnv
   if (inherit !== undefined) {
     check(
@@ -326,6 +331,11 @@ class FunctionRuntime {
 
   verifyToken(token) {
     return typeof token === 'string' && this.#native.verifyToken(token)
+  }
+
+  /** The claims ({ functionName, requestId, expiresAt }) of a token verifyToken accepts, else null. */
+  tokenClaims(token) {
+    return typeof token === 'string' ? JSON.parse(this.#native.tokenClaims(token)) : null
   }
 
   /** Stops watchers, kills running functions (their results say CANCELLED). */

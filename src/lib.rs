@@ -151,6 +151,12 @@ impl NativeRuntime {
         self.inner.verify_token(&token)
     }
 
+    /// `TokenClaims` or `null`, as JSON.
+    #[napi]
+    pub fn token_claims(&self, token: String) -> String {
+        to_json(&self.inner.token_claims(&token))
+    }
+
     #[napi]
     pub fn is_closed(&self) -> bool {
         self.inner.is_closed()

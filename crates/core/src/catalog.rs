@@ -180,7 +180,8 @@ mod tests {
         assert_eq!(info.timeout_ms, 5000);
         assert_eq!(info.memory_mb, Some(128));
         assert_eq!(info.concurrency, Some(2));
-        assert_eq!(info.env["A"], "expanded");
+        assert_eq!(m.env["A"], "expanded", "the process gets the value");
+        assert_eq!(info.env["A"], "${ALYX_CATALOG_TEST_VAR}", "list() and get() show it as written");
         assert!(info.has_manifest);
         let b = &c.functions["b"];
         assert_eq!(b.entry, root.join("b/dist/index.js"), "listed with the output path even before the first build");

@@ -19,6 +19,7 @@ use crate::process::group::signal_name;
 use crate::process::memory;
 use crate::process::{Exit, Process, Spec};
 use crate::protocol::parse_stdout;
+use crate::redact;
 
 pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;
 
@@ -129,9 +130,11 @@ pub async fn execute(job: Job) -> Finished {
     let on_log = job.on_log.clone();
     let stderr_fut =
         read_lines(process.stderr.take().expect("piped"), STDERR_RETAIN_BYTES, secret.as_bytes(), |line, raw_len| {
-            let line = redact(line, secret);
+            let line = redact::text(line, secret);
             stderr_tail.push(&line);
-            let entry = parse_stderr_line(&line);
+            // Redacted again once parsed: a structured line may carry the
+            // token JSON-escaped, or in its timestamp or data (redact.rs).
+            let entry = redact::log(parse_stderr_line(&line), secret);
             if let Some(sink) = &on_log {
                 sink(&entry);
             }
@@ -239,8 +242,8 @@ pub async fn execute(job: Job) -> Finished {
     let mut logs = Vec::new();
     match parsed.response {
         Some(resp) if code == 0 || !resp.success => {
-            logs.extend(resp.logs.into_iter().map(|l| redact_log(l, secret)));
-            logs.extend(parsed.stdout_logs.into_iter().map(|l| redact_log(l, secret)));
+            logs.extend(resp.logs.into_iter().map(|l| redact::log(l, secret)));
+            logs.extend(parsed.stdout_logs.into_iter().map(|l| redact::log(l, secret)));
             logs.extend(stderr_logs);
             Finished {
                 success: resp.success,
@@ -255,7 +258,7 @@ pub async fn execute(job: Job) -> Finished {
                 } else {
                     None
                 },
-                error: resp.error.map(|e| redact_error(e, secret)),
+                error: resp.error.map(|e| redact::error(e, secret)),
                 logs,
                 exit_code,
                 signal: None,
@@ -275,7 +278,7 @@ pub async fn execute(job: Job) -> Finished {
             let rule = parsed.rejection.unwrap_or(crate::protocol::Rejection::NotJson);
             let mut f = stopped(Code::InvalidOutput, rule.describe());
             f.error.as_mut().unwrap().details = Some(details(&[
-                ("stdout", excerpt(&redact(&String::from_utf8_lossy(&stdout), secret)).into()),
+                ("stdout", excerpt(&redact::text(&String::from_utf8_lossy(&stdout), secret)).into()),
                 ("stderr", stderr_tail.text().into()),
             ]));
             f
@@ -321,39 +324,6 @@ fn excerpt(text: &str) -> String {
         cut -= 1;
     }
     format!("{}…[truncated]", &text[..cut])
-}
-
-pub(crate) fn redact<'a>(s: &'a str, secret: &str) -> std::borrow::Cow<'a, str> {
-    if !secret.is_empty() && s.contains(secret) {
-        s.replace(secret, "[redacted]").into()
-    } else {
-        s.into()
-    }
-}
-
-fn redact_log(mut log: LogEntry, secret: &str) -> LogEntry {
-    log.message = redact(&log.message, secret).into_owned();
-    log.data = log.data.map(|d| redact_map(d, secret));
-    log
-}
-
-/// A function may echo its token in its own error: it is redacted too.
-fn redact_error(mut error: ErrorInfo, secret: &str) -> ErrorInfo {
-    error.code = redact(&error.code, secret).into_owned();
-    error.message = redact(&error.message, secret).into_owned();
-    error.details = error.details.map(|d| redact_map(d, secret));
-    error
-}
-
-/// Redacts every string (keys included) in a JSON object.
-fn redact_map(map: Map<String, Value>, secret: &str) -> Map<String, Value> {
-    let text = Value::Object(map).to_string();
-    let clean = redact(&text, secret);
-    match crate::protocol::from_slice_deep(clean.as_bytes()) {
-        Ok(Value::Object(map)) => map,
-        // Unreachable for valid JSON and a hex secret; never let it through.
-        _ => Map::from_iter([("redacted".to_string(), Value::Bool(true))]),
-    }
 }
 
 /// The last few KiB of stderr, for error messages.

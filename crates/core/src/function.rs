@@ -53,7 +53,9 @@ impl FunctionDef {
             entry: self.entry.clone(),
             timeout_ms: self.timeout_ms().unwrap_or(default_timeout_ms),
             memory_mb: self.memory_mb(),
-            env: self.env.clone(),
+            // As written (`${DB_URL}`): listing functions never reveals a
+            // host secret (CONTRACT §9).
+            env: m.map(|m| m.env.clone()).unwrap_or_default(),
             has_manifest: m.is_some(),
             description: m.and_then(|m| m.description.clone()),
             build: self.build().cloned(),
@@ -129,6 +131,17 @@ pub fn load(root: &Path, name: &str, registry: &Registry, host: &EnvMap) -> Resu
         .map_err(LoadError::InvalidName)?
         .ok_or_else(|| LoadError::NotFound(format!("no function named \"{name}\" in {}", root.display())))?;
     load_dir(name, dir, registry, host)
+}
+
+/// The checks of `load` again, right before spawning (CONTRACT §14): a
+/// directory swapped for a symlink leading outside `root` while the call
+/// waited is refused.
+pub fn recheck_dir(root: &Path, function: &FunctionDef) -> Result<(), ErrorInfo> {
+    match function_dir(root, &function.name) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(LoadError::NotFound(format!("function \"{}\" is gone", function.name)).to_error()),
+        Err(message) => Err(LoadError::InvalidName(message).to_error()),
+    }
 }
 
 /// Loads a function from its (already validated) directory.

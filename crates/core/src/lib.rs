@@ -3,6 +3,7 @@
 //! response on stdout. Knows nothing of Node; the napi crate wraps it.
 
 pub mod builder;
+pub mod call_env;
 pub mod catalog;
 pub mod discovery;
 pub mod env;
@@ -15,11 +16,13 @@ pub mod outcome;
 pub mod process;
 pub mod protocol;
 pub mod queue;
+pub mod redact;
 pub mod registry;
 pub mod routes;
 pub mod runtime;
 pub mod runtime_info;
 pub mod schedule;
+pub mod signed_token;
 pub mod token;
 pub mod triggers;
 pub mod watch;

@@ -18,7 +18,7 @@ use crate::builder::{BuildReport, Builds};
 use crate::catalog::{Catalog, Diagnostic};
 use crate::env::{apply, host_layer, snapshot, EnvMap, InheritEnv};
 use crate::executor::{execute, Finished, Job, LogSink, RequestParts};
-use crate::function::{load, FunctionDef, FunctionInfo};
+use crate::function::{load, recheck_dir, FunctionDef, FunctionInfo};
 use crate::outcome::{Code, ErrorInfo, InvokeResult};
 use crate::protocol::{Context, Request};
 use crate::queue::{FifoSlots, Place};
@@ -39,6 +39,10 @@ pub struct RuntimeOptions {
     pub inherit_env: InheritEnv,
     pub runtimes: BTreeMap<String, RuntimeSpec>,
     pub token_ttl_ms: u64,
+    /// Signs tokens so other replicas verify them (CONTRACT §12).
+    pub token_secret: Option<String>,
+    /// Per-call env names allowed despite loading code (CONTRACT §14).
+    pub allow_call_env: Vec<String>,
 }
 
 impl Default for RuntimeOptions {
@@ -54,6 +58,8 @@ impl Default for RuntimeOptions {
             inherit_env: InheritEnv::Allowlist,
             runtimes: BTreeMap::new(),
             token_ttl_ms: 300_000,
+            token_secret: None,
+            allow_call_env: Vec::new(),
         }
     }
 }
@@ -111,13 +117,14 @@ impl Runtime {
             return Err("timeoutMs must be greater than 0".into());
         }
         let registry = Registry::new(&options.runtimes)?;
+        let tokens = Arc::new(TokenStore::new(options.token_secret.as_deref())?);
         let slots = (options.max_concurrency > 0).then(|| FifoSlots::new(options.max_concurrency));
         let host_env = Arc::new(snapshot());
         let catalog = std::sync::RwLock::new(Catalog::scan(&options.functions_dir, &registry, &host_env));
         Ok(Runtime {
             options,
             registry,
-            tokens: Arc::new(TokenStore::default()),
+            tokens,
             slots,
             function_slots: Default::default(),
             catalog,
@@ -179,6 +186,10 @@ impl Runtime {
         if cancel.is_cancelled() {
             return Finished::failed(cancelled_error());
         }
+        // security (§14): a caller's env cannot load code or rewrite ALYX_*.
+        if let Err(e) = crate::call_env::validate(&options.env, &self.options.allow_call_env) {
+            return Finished::failed(e);
+        }
         let function = match load(&self.options.functions_dir, name, &self.registry, host) {
             Ok(f) => f,
             Err(e) => return Finished::failed(e.to_error()),
@@ -199,13 +210,17 @@ impl Runtime {
                 _ = cancel.cancelled() => return Finished::failed(cancelled_error()),
             }
         }
+        // security (§14): the directory may have been swapped while queued.
+        if let Err(e) = recheck_dir(&self.options.functions_dir, &function) {
+            return Finished::failed(e);
+        }
 
         let timeout =
             Duration::from_millis(options.timeout_ms.or(function.timeout_ms()).unwrap_or(self.options.timeout_ms));
         let deadline = Instant::now() + timeout;
         let deadline_ms = epoch_ms() + timeout.as_millis() as u64;
         let ttl = Duration::from_millis(self.options.token_ttl_ms);
-        let token = match self.tokens.issue(ttl) {
+        let token = match self.tokens.issue(ttl, &function.name, request_id, deadline_ms) {
             Ok(t) => t,
             Err(e) => {
                 return Finished::failed(ErrorInfo::new(
@@ -417,6 +432,11 @@ impl Runtime {
 
     pub fn verify_token(&self, token: &str) -> bool {
         self.tokens.verify(token)
+    }
+
+    /// `tokenClaims`: what a token `verify_token` accepts says; else `None`.
+    pub fn token_claims(&self, token: &str) -> Option<crate::token::Claims> {
+        self.tokens.claims(token)
     }
 
     /// Cancelled when the runtime closes (watchers stop with it).

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notify_debouncer_full::notify::event::{EventKind, MetadataKind, ModifyKind};
-use notify_debouncer_full::notify::RecursiveMode;
-use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, RecommendedCache};
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -142,9 +142,19 @@ impl Runtime {
         // notify's debouncer pairs renames and drops duplicates; its own
         // window is half ours, the rest is the per-function quiet period.
         let half = (debounce / 2).max(Duration::from_millis(5));
-        let mut debouncer = new_debouncer(half, None, move |result: DebounceEventResult| {
+        // Symlinks are not followed: one leading out of functionsDir (to
+        // /usr, say) must not make us watch the whole tree behind it (§14).
+        let config = notify_debouncer_full::notify::Config::default().with_follow_symlinks(false);
+        let handler = move |result: DebounceEventResult| {
             let _ = tx.send(result);
-        })
+        };
+        let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
+            half,
+            None,
+            handler,
+            RecommendedCache::new(),
+            config,
+        )
         .map_err(|e| format!("cannot start watching {}: {e}", root.display()))?;
         debouncer
             .watch(&root, RecursiveMode::Recursive)

@@ -47,11 +47,13 @@ where
             rest = &rest[pos + 1..];
         }
         pending.extend_from_slice(rest);
-        // Cut only with a secret's length to spare past the cut: a secret
-        // straddling it then lies wholly in `pending` and is redacted first.
-        while pending.len() > max_line + secret.len() {
+        // Cut only with a secret's longest (escaped) form to spare past the
+        // cut: one straddling it then lies wholly in `pending` and is
+        // redacted first.
+        let spare = secret.len() * crate::redact::ESCAPED_WIDTH;
+        while pending.len() > max_line + spare {
             redact_bytes(&mut pending, secret);
-            if pending.len() <= max_line + secret.len() {
+            if pending.len() <= max_line + spare {
                 break;
             }
             let tail = pending.split_off(max_line);
@@ -64,23 +66,11 @@ where
     }
 }
 
-/// Replaces every `secret` in `buf` with `[redacted]`.
-pub fn redact_bytes(buf: &mut Vec<u8>, secret: &[u8]) {
-    if secret.is_empty() || !buf.windows(secret.len()).any(|w| w == secret) {
-        return;
+/// Replaces every `secret` in `buf` (plain or JSON-escaped) with `[redacted]`.
+fn redact_bytes(buf: &mut Vec<u8>, secret: &[u8]) {
+    if let std::borrow::Cow::Owned(clean) = crate::redact::bytes(buf, secret) {
+        *buf = clean;
     }
-    let mut out = Vec::with_capacity(buf.len());
-    let mut i = 0;
-    while i < buf.len() {
-        if buf[i..].starts_with(secret) {
-            out.extend_from_slice(b"[redacted]");
-            i += secret.len();
-        } else {
-            out.push(buf[i]);
-            i += 1;
-        }
-    }
-    *buf = out;
 }
 
 fn emit<F: FnMut(&str, usize)>(pending: &mut Vec<u8>, on_line: &mut F) {
