@@ -51,7 +51,7 @@ test('list, get, diagnostics and reload follow the directory', async () => {
     assert.equal(w.memoryMb, 64)
     assert.equal(w.concurrency, 3)
     assert.equal(w.description, 'greets')
-    assert.deepEqual(w.env, { GREETING: 'hi from-host' })
+    assert.deepEqual(w.env, { GREETING: 'hi ${ALYX_FD_TEST_NAME}' }, 'as written: list() never reveals host values (CONTRACT §9)')
     assert.deepEqual(w.routes, [{ path: '/greet', methods: ['GET', 'POST'] }])
     assert.equal(rt.get('built').entry, path.join(dir, 'built', 'dist', 'index.js'), 'listed with its output before any build')
     assert.equal(rt.get('nope'), null)
