@@ -39,6 +39,8 @@ export declare const CODES: {
   readonly EXIT_ERROR: 'EXIT_ERROR'
   /** Died of a signal the runtime did not send; `InvokeResult.signal` is set. */
   readonly KILLED: 'KILLED'
+  /** The function asks for a sandbox this OS cannot enforce (not Linux, Landlock off or too old); it did not run. */
+  readonly SANDBOX_UNAVAILABLE: 'SANDBOX_UNAVAILABLE'
 }
 
 /** One of the runtime's own outcome codes (see {@link CODES}). */
@@ -101,6 +103,12 @@ export interface RuntimeOptions {
    * refused. Default: `[]`.
    */
   allowCallEnv?: string[]
+  /**
+   * Sandboxes every function (Linux, Landlock): `true` for the default policy, or a policy. A
+   * manifest's own `sandbox` can only tighten it. A call whose sandbox the OS cannot enforce fails
+   * with `SANDBOX_UNAVAILABLE` and does not run. Default: none.
+   */
+  sandbox?: boolean | SandboxPolicy
 }
 
 /** What a valid internal token says (`tokenClaims`). */
@@ -273,6 +281,33 @@ export interface Manifest {
   hooks: Hook[]
   schedules: Schedule[]
   build?: BuildConfig
+  /** `sandbox: true` or a policy (absent when `false` or not given). */
+  sandbox?: SandboxPolicy
+}
+
+/**
+ * What a sandboxed function may do besides reading and writing its own
+ * private temp dir (`TMPDIR`) and `/dev/null` (Linux, Landlock; SECURITY.md).
+ */
+export interface SandboxPolicy {
+  /** Readable (and executable) paths; relative = inside the function's directory. Default: `["/"]`. */
+  read?: string[]
+  /** Writable paths besides the call's temp dir. Default: `[]` (the function's own directory is read-only). */
+  write?: string[]
+  /** TCP: `false` no connect or bind (default); `true` all; `[443, 5432]` connect to these ports only. */
+  network?: boolean | number[]
+}
+
+/** `FunctionRuntime.sandboxSupport()`. */
+export interface SandboxSupport {
+  /** Sandboxed calls can run here (Linux with Landlock ABI ≥ 6). */
+  available: boolean
+  /** The kernel's Landlock ABI version; 0 without Landlock. */
+  abi: number
+  /** TCP rules can be enforced (ABI ≥ 4). */
+  network: boolean
+  /** Signals and abstract Unix sockets can be scoped (ABI ≥ 6). */
+  scoping: boolean
 }
 
 // ---------------------------------------------------------------------------
@@ -357,6 +392,8 @@ export declare class Watcher {
 // ---------------------------------------------------------------------------
 
 export declare class FunctionRuntime {
+  /** Whether this OS can enforce the sandbox, and which parts. */
+  static sandboxSupport(): SandboxSupport
   /**
    * Scans `functionsDir` synchronously.
    * @throws TypeError on bad options.

@@ -25,6 +25,7 @@ const CODES = Object.freeze({
   INVALID_OUTPUT: 'INVALID_OUTPUT',
   EXIT_ERROR: 'EXIT_ERROR',
   KILLED: 'KILLED',
+  SANDBOX_UNAVAILABLE: 'SANDBOX_UNAVAILABLE',
 })
 
 // ---- argument checks: misuse is a TypeError naming the option ----
@@ -53,6 +54,22 @@ function checkMs(v, name, { allowZero = false } = {}) {
   )
 }
 
+function checkSandbox(sandbox) {
+  if (sandbox === undefined || sandbox === null || typeof sandbox === 'boolean') return
+  check(isPlainObject(sandbox), 'options.sandbox must be a boolean or { read?, write?, network? }')
+  for (const k of ['read', 'write']) {
+    const v = sandbox[k]
+    if (v !== undefined) check(Array.isArray(v) && v.every((p) => typeof p === 'string' && p.length > 0), `options.sandbox.${k} must be an array of paths`)
+  }
+  const n = sandbox.network
+  if (n !== undefined) {
+    check(
+      typeof n === 'boolean' || (Array.isArray(n) && n.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)),
+      'options.sandbox.network must be a boolean or an array of ports (1-65535)',
+    )
+  }
+}
+
 function runtimeOptionsJson(options) {
   check(isPlainObject(options), 'FunctionRuntime options must be an object')
   check(
@@ -68,6 +85,7 @@ function runtimeOptionsJson(options) {
   if (allow !== undefined) {
     check(Array.isArray(allow) && allow.every((n) => typeof n === 'string'), 'options.allowCallEnv must be an array of variable names')
   }
+  checkSandbox(options.sandbox)
   const inherit = options.inheritEnv
   if (inherit !== undefined) {
     check(
@@ -327,6 +345,11 @@ class FunctionRuntime {
     const watcher = new Watcher(nativeWatcher, (w) => this.#watchers.delete(w))
     this.#watchers.add(watcher)
     return watcher
+  }
+
+  /** Whether this OS can enforce the sandbox: { available, abi, network, scoping }. */
+  static sandboxSupport() {
+    return JSON.parse(native.sandboxSupportJson())
   }
 
   verifyToken(token) {

@@ -46,6 +46,7 @@ test('doctor lists node as found, with path and version; --json parses', async (
   const human = await run('doctor')
   assert.equal(human.code, 0, human.stderr)
   assert.match(human.stdout, /^node\s+found\s+\d+\.\d+\.\d+\s+\//m)
+  assert.match(human.stdout, /^sandbox: (available|unavailable) \(/m, 'doctor prints sandboxSupport()')
   // Not a TTY: plain text even without NO_COLOR.
   const { NO_COLOR, ...envWithoutNoColor } = process.env
   assert.doesNotMatch((await runWithEnv(envWithoutNoColor, 'doctor')).stdout, /\x1b\[/)

@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { machine } from './lib/machine.mjs'
-import { addonInfo } from './lib/pkg.mjs'
+import { addonInfo, sandboxAvailable } from './lib/pkg.mjs'
 import { plans } from './lib/plan.mjs'
 import { aggregate, consoleSummary, render } from './lib/report.mjs'
 import { checkSmoke } from './lib/sanity.mjs'
@@ -51,6 +51,8 @@ async function measure() {
   try {
     const s = setup(work, smoke ? ['c', 'node'] : undefined)
     if (s.missing.length) console.error(`!! not installed, skipped: ${s.missing.join(', ')}`)
+    s.fns.sandbox = sandboxAvailable()
+    if (!s.fns.sandbox) console.error('!! the sandbox is unavailable here (Landlock ABI < 6): its cells are skipped')
     const m = machine(s.fns)
     const { plain, memory, ballast } = plans({ smoke, fns: s.fns })
     const base = { functionsDir: s.functionsDir, fns: s.fns, env: allowlistEnv(), floorBin: s.floor, tmp: work }

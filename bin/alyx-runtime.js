@@ -103,6 +103,9 @@ async function doctor(opts) {
   const runtimes = await rt.runtimes()
   await rt.close()
   if (opts.json) return printJson(runtimes)
+  const sb = FunctionRuntime.sandboxSupport()
+  const parts = sb.abi ? `Landlock ABI ${sb.abi}; files yes, TCP ${sb.network ? 'yes' : 'no'}, signal/socket scoping ${sb.scoping ? 'yes' : 'no'}` : 'no Landlock in this kernel'
+  console.log(`sandbox: ${sb.available ? out.green('available') : out.yellow('unavailable')} (${parts})\n`)
   const rows = [['runtime', 'status', 'version', 'path'].map(out.bold)]
   for (const r of runtimes) {
     rows.push([r.name, r.available ? out.green('found') : out.red('missing'), r.version ?? '-', r.path ?? (r.command || '-')])

@@ -223,6 +223,12 @@ pub fn schedule_next_run(
         .map_err(|e| Error::new(Status::InvalidArg, e))
 }
 
+/// `FunctionRuntime.sandboxSupport()` as JSON: `{ available, abi, network, scoping }`.
+#[napi]
+pub fn sandbox_support_json() -> String {
+    to_json(&alyx_core::sandbox::support())
+}
+
 /// SIGKILLs the process group of every running function in this process;
 /// `index.js` calls it when the host exits or receives SIGINT/SIGTERM.
 #[napi]

@@ -4,7 +4,7 @@ import { cellKey } from './plan.mjs'
 export const f = (x, d = 1) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—')
 export const ratio = (a, b) => (a > 0 && b > 0 ? a / b : NaN)
 export const LANG = { c: 'C echo', node: 'Node echo', python: 'Python echo', go: 'Go echo (cached)', gorun: 'Go echo via `go run`' }
-export const IMPL = { ours: '@alyx/runtime', cp: 'child_process', floor: 'floor (C harness)' }
+export const IMPL = { ours: '@alyx/runtime', sbx: '@alyx/runtime, sandbox: true', cp: 'child_process', floor: 'floor (C harness)' }
 
 /** An invoke cell; a cell with failed invocations reads as missing. */
 export const get = (agg, o) => {

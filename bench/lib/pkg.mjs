@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..')
@@ -61,4 +62,10 @@ export function addonInfo() {
     debug,
     source: gitState(pkgRoot),
   }
+}
+
+/** Whether the measured package can sandbox calls on this kernel. */
+export function sandboxAvailable() {
+  const { FunctionRuntime } = createRequire(import.meta.url)(pkgRoot)
+  return typeof FunctionRuntime.sandboxSupport === 'function' && FunctionRuntime.sandboxSupport().available
 }

@@ -16,6 +16,8 @@ export function plans({ smoke, fns }) {
   for (const fn of langs) {
     for (const conc of concs) {
       for (const impl of IMPLS) plain.push({ kind: 'invoke', fn, impl, conc, ...budget(fn, full) })
+      // The same C echo sandboxed (issue 15), right after its unsandboxed cell.
+      if (fn === 'c' && fns.sandbox) plain.push({ kind: 'invoke', fn, impl: 'sbx', conc, ...budget(fn, full) })
     }
   }
   if (full && fns.gorun) {
@@ -38,7 +40,8 @@ export function plans({ smoke, fns }) {
     ballast.push({ kind: 'idle', ms: 1000 })
     for (const fn of langs) {
       for (const conc of fn === 'c' ? concs : [8]) {
-        for (const impl of ['ours', 'cp']) ballast.push({ kind: 'invoke', fn, impl, conc, ...budget(fn, full), maxMs: 4000 })
+        const impls = fn === 'c' && fns.sandbox ? ['ours', 'sbx', 'cp'] : ['ours', 'cp']
+        for (const impl of impls) ballast.push({ kind: 'invoke', fn, impl, conc, ...budget(fn, full), maxMs: 4000 })
       }
     }
   }

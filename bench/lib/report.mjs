@@ -80,6 +80,33 @@ function ballastTable(agg, langs, concs) {
   )
 }
 
+/** The C echo sandboxed vs not, same run (issue 15's "Measured"). */
+function sandboxTable(agg, concs) {
+  const rows = []
+  for (const conc of concs) {
+    const o = get(agg, { fn: 'c', impl: 'ours', conc })
+    const s = get(agg, { fn: 'c', impl: 'sbx', conc })
+    if (!s) continue
+    const ob = get(agg, { fn: 'c', impl: 'ours', conc, ballast: true })
+    const sb = get(agg, { fn: 'c', impl: 'sbx', conc, ballast: true })
+    rows.push([
+      conc,
+      `${f(o?.perSec, 0)} / ${f(o?.p50, 3)}`,
+      `${f(s?.perSec, 0)} / ${f(s?.p50, 3)}`,
+      f((s?.p50 ?? NaN) - (o?.p50 ?? NaN), 3),
+      `${f(ratio(s?.perSec, o?.perSec), 2)}×`,
+      sb ? `${f(sb.perSec, 0)} / ${f(sb.p50, 3)}` : '—',
+      sb ? `${f(ratio(sb.perSec, s?.perSec), 2)}×` : '—',
+      ob && sb ? `${f(ratio(sb.perSec, ob.perSec), 2)}×` : '—',
+    ])
+  }
+  return table(
+    ['C', 'unsandboxed inv/s / p50 ms', 'sandboxed inv/s / p50 ms', 'sandbox overhead p50 (ms)', 'sandboxed ÷ unsandboxed (inv/s)',
+      'sandboxed, 2 GB ballast: inv/s / p50 ms', 'sandboxed: 2 GB ballast ÷ none', 'sandboxed ÷ unsandboxed (2 GB)'],
+    rows,
+  )
+}
+
 function cpuTable(agg, langs, concs) {
   const us = (x) => f(x * 1000, 0)
   const rows = []
@@ -138,6 +165,9 @@ export function render({ runs, agg, spawn, smoke, analysis }) {
   parts.push(`## Invocations\n\nClosed loop: C callers each invoking back to back. Cells read *invocations/s / p50 / p99 latency (ms)*; loop delay is \`monitorEventLoopDelay\` (1 ms resolution, figures are the excess over 1 ms) during the run, with the longest V8 GC pause (wall time) in brackets when ≥ 1 ms. The floor has no event loop: its column is the *control* — the loop delay of the bench process sitting idle while the floor runs the same load, i.e. what CPU contention alone does to a Node loop on this machine.\n\n${invokeTable(agg, langs, [1, 8, 32])}`)
   if ([...agg.values()].some((r) => r.ballast)) {
     parts.push(`## 2 GB ballast on the JS heap\n\nSame cells in a child \`node --max-old-space-size=4096\` whose V8 heap holds ${runs[0].ballast ? `${runs[0].ballast.heapMb} MiB (${runs[0].ballast.objects.toLocaleString('en')} live objects)` : '2 GiB'}. Idle event-loop delay of that process: max ${f(idleB?.eldMax)} ms, p99 ${f(idleB?.eldP99)} ms.\n\n${ballastTable(agg, ['c', 'node', 'python', 'go'], [1, 8, 32])}`)
+  }
+  if ([...agg.values()].some((r) => r.impl === 'sbx')) {
+    parts.push(`## Sandbox\n\nThe C echo with \`sandbox: true\` (default policy: Landlock filesystem, TCP and scoping rules, a private temp dir per call, spawned from a fresh thread that restricts itself) against the same echo unsandboxed, in the same worker process, cells back to back. Targets (issue 15): overhead ≤ 0.2 ms p50 at C=1; with a 2 GB heap, sandboxed throughput ≥ 0.9× of itself without.\n\n${sandboxTable(agg, [1, 8, 32])}`)
   }
   parts.push(`## CPU per invocation (µs)\n\nFrom /proc (10 ms ticks) over each run, divided by the invocations: where the work goes. On 2 CPUs, throughput is bounded by ~2 s ÷ total.\n\n${cpuTable(agg, ['c', 'go'], [1, 8, 32])}`)
   if (first) {

@@ -19,6 +19,8 @@ if (plan.ballastMb) ballast = buildBallast(plan.ballastMb)
 const impls = {
   ours: ours(plan.functionsDir, fns),
   cp: childProcess(env),
+  // The default sandbox policy on every function (only when the kernel has it).
+  ...(fns.sandbox ? { sbx: { ...ours(plan.functionsDir, fns, { sandbox: true }), label: '@alyx/runtime, sandbox: true' } } : {}),
 }
 
 async function invokeCell(cell) {
@@ -67,4 +69,5 @@ for (const cell of plan.cells) {
   if (plan.progress) process.stderr.write(plan.ballastMb ? 'B' : '.')
 }
 await impls.ours.close()
+await impls.sbx?.close()
 fs.writeFileSync(plan.out, JSON.stringify({ ballast, results }))

@@ -17,9 +17,10 @@ use crate::outcome::{Code, ErrorInfo, InvokeResult, LogEntry};
 use crate::process::capture::{read_capped, read_lines};
 use crate::process::group::signal_name;
 use crate::process::memory;
-use crate::process::{Exit, Process, Spec};
+use crate::process::{Exit, Spec};
 use crate::protocol::parse_stdout;
 use crate::redact;
+use crate::sandbox::SpawnError;
 
 pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;
 
@@ -53,6 +54,8 @@ pub struct Job {
     pub on_log: Option<LogSink>,
     /// Never shown to anyone: redacted from logs and error details.
     pub secret: String,
+    /// The call's sandbox rules (CONTRACT §11), if it has any.
+    pub sandbox: Option<crate::sandbox::Rules>,
 }
 
 /// Why the runtime stopped a process before it finished on its own.
@@ -98,9 +101,14 @@ impl Finished {
 
 pub async fn execute(job: Job) -> Finished {
     let spec = Spec { program: &job.program, args: &job.args, cwd: &job.cwd, env: &job.env };
-    let mut process = match Process::spawn(&spec) {
+    // security (§11): a sandboxed call is spawned by a thread that
+    // restricted itself first (sandbox/mod.rs).
+    let mut process = match crate::sandbox::spawn(&spec, job.sandbox.as_ref()) {
         Ok(p) => p,
-        Err(e) => {
+        Err(SpawnError::Unavailable(message)) => {
+            return Finished::failed(ErrorInfo::new(Code::SandboxUnavailable, message))
+        }
+        Err(SpawnError::Io(e)) => {
             return Finished::failed(ErrorInfo::new(
                 Code::SpawnFailed,
                 format!("could not start {}: {}", job.program.display(), spawn_reason(&e)),

@@ -22,6 +22,7 @@ pub mod routes;
 pub mod runtime;
 pub mod runtime_info;
 pub mod schedule;
+pub mod sandbox;
 pub mod signed_token;
 pub mod token;
 pub mod triggers;

@@ -22,6 +22,7 @@ pub enum Code {
     InvalidOutput,
     ExitError,
     Killed,
+    SandboxUnavailable,
 }
 
 impl Code {
@@ -41,6 +42,7 @@ impl Code {
             Code::InvalidOutput => "INVALID_OUTPUT",
             Code::ExitError => "EXIT_ERROR",
             Code::Killed => "KILLED",
+            Code::SandboxUnavailable => "SANDBOX_UNAVAILABLE",
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::outcome::{Code, ErrorInfo, InvokeResult};
 use crate::protocol::{Context, Request};
 use crate::queue::{FifoSlots, Place};
 use crate::registry::{memory_hint, Launch, Registry, RuntimeSpec};
+use crate::sandbox::{CallSandbox, SandboxOption};
 use crate::token::TokenStore;
 
 /// `new FunctionRuntime(options)`; JSON names are the JS ones.
@@ -43,6 +44,8 @@ pub struct RuntimeOptions {
     pub token_secret: Option<String>,
     /// Per-call env names allowed despite loading code (CONTRACT §14).
     pub allow_call_env: Vec<String>,
+    /// The sandbox every function gets at least (CONTRACT §11).
+    pub sandbox: SandboxOption,
 }
 
 impl Default for RuntimeOptions {
@@ -60,6 +63,7 @@ impl Default for RuntimeOptions {
             token_ttl_ms: 300_000,
             token_secret: None,
             allow_call_env: Vec::new(),
+            sandbox: SandboxOption::default(),
         }
     }
 }
@@ -214,6 +218,13 @@ impl Runtime {
         if let Err(e) = recheck_dir(&self.options.functions_dir, &function) {
             return Finished::failed(e);
         }
+        // security (§11): the call's sandbox and private temp dir, if any;
+        // the temp dir is removed when `sandbox` drops, as run() returns.
+        let temp_root = host.get(std::ffi::OsStr::new("TMPDIR")).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+        let sandbox = match CallSandbox::prepare(self.options.sandbox.0.as_ref(), &function, &program, &temp_root) {
+            Ok(s) => s,
+            Err(e) => return Finished::failed(e),
+        };
 
         let timeout =
             Duration::from_millis(options.timeout_ms.or(function.timeout_ms()).unwrap_or(self.options.timeout_ms));
@@ -264,6 +275,11 @@ impl Runtime {
         for (k, v) in alyx_vars {
             env.insert(k.into(), v.into());
         }
+        if let Some(sandbox) = &sandbox {
+            for k in ["TMPDIR", "TMP", "TEMP"] {
+                env.insert(k.into(), sandbox.temp_dir().into());
+            }
+        }
 
         let job = Job {
             program,
@@ -282,6 +298,7 @@ impl Runtime {
             cancel: cancel.clone(),
             on_log: options.on_log.clone(),
             secret: token.as_str().to_string(),
+            sandbox: sandbox.as_ref().map(|s| s.rules.clone()),
         };
         execute(job).await
     }
@@ -361,7 +378,11 @@ impl Runtime {
     }
 
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        self.catalog.read().unwrap().all_diagnostics()
+        let catalog = self.catalog.read().unwrap();
+        let mut out = catalog.all_diagnostics();
+        // security (§11): manifest `write` paths the sandbox drops.
+        out.extend(crate::sandbox::dropped_paths(self.options.sandbox.0.as_ref(), catalog.functions.values()));
+        out
     }
 
     /// The last scan, for the manifest's triggers (`triggers.rs`).

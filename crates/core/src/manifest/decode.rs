@@ -34,6 +34,7 @@ pub(super) fn decode(root: &Node) -> Result<Manifest, ManifestError> {
         hooks: f.list("hooks", hook)?,
         schedules: f.list("schedules", schedule)?,
         build: f.object("build", build)?,
+        sandbox: super::sandbox::decode(f.get("sandbox"))?,
     })
 }
 

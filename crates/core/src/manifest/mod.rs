@@ -12,6 +12,7 @@ mod duration;
 mod env_expand;
 mod error;
 mod memory;
+mod sandbox;
 mod schedule_formats;
 mod types;
 mod validate;

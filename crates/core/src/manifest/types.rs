@@ -36,6 +36,9 @@ pub struct Manifest {
     pub schedules: Vec<Schedule>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildConfig>,
+    /// `sandbox: true` or a policy; `None` when absent or `false` (§11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::sandbox::SandboxPolicy>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

@@ -1,0 +1,74 @@
+//! One call's sandbox: its rules and its private temp dir (removed when
+//! this is dropped, i.e. when the call ends).
+
+use std::path::Path;
+
+use tempfile::TempDir;
+
+use super::{effective, support, Rules, SandboxPolicy};
+use crate::function::FunctionDef;
+use crate::outcome::{Code, ErrorInfo};
+
+pub struct CallSandbox {
+    pub rules: Rules,
+    temp: TempDir,
+}
+
+impl CallSandbox {
+    /// `None` when neither the host nor the manifest asks for a sandbox.
+    /// `temp_root`: where the call's temp dir goes (the host's TMPDIR).
+    pub fn prepare(
+        host: Option<&SandboxPolicy>,
+        function: &FunctionDef,
+        program: &Path,
+        temp_root: &Path,
+    ) -> Result<Option<CallSandbox>, ErrorInfo> {
+        let own = function.manifest.as_ref().and_then(|m| m.sandbox.as_ref());
+        let Some((policy, _dropped)) = effective(host, own, &function.dir) else {
+            return Ok(None);
+        };
+        let support = support();
+        if !support.available {
+            return Err(ErrorInfo::new(
+                Code::SandboxUnavailable,
+                format!(
+                    "function \"{}\" asks for a sandbox this system cannot enforce (Landlock ABI {}, 6 needed): it did not run",
+                    function.name, support.abi
+                ),
+            ));
+        }
+        let temp = tempfile::Builder::new()
+            .prefix("alyx-call-")
+            .tempdir_in(temp_root)
+            .map_err(|e| ErrorInfo::new(Code::SpawnFailed, format!("cannot create the call's temp dir: {e}")))?;
+        let rules = Rules::for_call(&policy, &function.dir, program, temp.path());
+        Ok(Some(CallSandbox { rules, temp }))
+    }
+
+    /// The call's private temp dir (`TMPDIR`, `TMP`, `TEMP`).
+    pub fn temp_dir(&self) -> &Path {
+        self.temp.path()
+    }
+}
+
+/// Manifest `write` paths the effective policy drops (outside what the host
+/// allows, or missing), one diagnostic each.
+pub fn dropped_paths<'a>(
+    host: Option<&SandboxPolicy>,
+    functions: impl Iterator<Item = &'a FunctionDef>,
+) -> Vec<crate::catalog::Diagnostic> {
+    let mut out = Vec::new();
+    for function in functions {
+        let own = function.manifest.as_ref().and_then(|m| m.sandbox.as_ref());
+        if own.is_none() {
+            continue;
+        }
+        let dropped = effective(host, own, &function.dir).map(|(_, d)| d).unwrap_or_default();
+        out.extend(dropped.into_iter().map(|message| crate::catalog::Diagnostic {
+            name: function.name.clone(),
+            path: function.dir.join(crate::function::MANIFEST_FILE),
+            message,
+        }));
+    }
+    out
+}
