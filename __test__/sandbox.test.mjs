@@ -57,6 +57,7 @@ writeFiles(dir, {
   'data/bootstrap': probe(`echo x > data/file && echo '{"success":true,"output":"written"}'`),
   'data/manifest.yaml': 'name: data\nsandbox:\n  write: ["data"]\n',
   'bad/bootstrap': probe(`echo '{"success":true}'`),
+  'hang/bootstrap': probe(`sleep 30`),
   'bad/manifest.yaml': 'name: bad\nsandbox:\n  network: [443, "https"]\n',
 })
 fs.mkdirSync(path.join(dir, 'data', 'data'))
@@ -169,6 +170,18 @@ test('a manifest cannot loosen the runtime’s policy; `sandbox: false` changes 
     assert.equal(await run(rt, 'off'), 'NoNewPrivs:1')
     const d = rt.diagnostics().find((x) => x.name === 'loosen')
     assert.ok(d && d.message.includes(outside), JSON.stringify(rt.diagnostics()))
+  } finally {
+    await rt.close()
+  }
+})
+
+test('the runtime still stops a sandboxed function: TIMEOUT kills its group', required(), async () => {
+  const rt = runtime()
+  try {
+    const started = Date.now()
+    const res = await rt.invoke('hang', null, { timeoutMs: 500 })
+    assert.equal(res.error?.code, 'TIMEOUT', JSON.stringify(res))
+    assert.ok(Date.now() - started < 5000)
   } finally {
     await rt.close()
   }
