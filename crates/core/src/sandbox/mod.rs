@@ -31,12 +31,16 @@ pub struct Support {
     pub scoping: bool,
 }
 
+/// Asked of the kernel once: its Landlock ABI does not change while we run.
 pub fn support() -> Support {
-    #[cfg(target_os = "linux")]
-    let abi = landlock::abi_version();
-    #[cfg(not(target_os = "linux"))]
-    let abi = 0;
-    Support { available: abi >= 6, abi, network: abi >= 4, scoping: abi >= 6 }
+    static SUPPORT: std::sync::OnceLock<Support> = std::sync::OnceLock::new();
+    *SUPPORT.get_or_init(|| {
+        #[cfg(target_os = "linux")]
+        let abi = landlock::abi_version();
+        #[cfg(not(target_os = "linux"))]
+        let abi = 0;
+        Support { available: abi >= 6, abi, network: abi >= 4, scoping: abi >= 6 }
+    })
 }
 
 /// Why a sandboxed spawn did not happen.
@@ -62,14 +66,21 @@ pub fn spawn(spec: &Spec, rules: Option<&Rules>) -> Result<Process, SpawnError> 
 #[cfg(target_os = "linux")]
 fn spawn_restricted(spec: &Spec, rules: &Rules) -> Result<Process, SpawnError> {
     let handle = tokio::runtime::Handle::current();
+    // The spawner only builds a ruleset and spawns: a small stack is plenty.
+    const SPAWNER_STACK: usize = 256 * 1024;
     std::thread::scope(|scope| {
-        let spawner = scope.spawn(|| {
+        let spawner = std::thread::Builder::new().stack_size(SPAWNER_STACK).spawn_scoped(scope, || {
             // Process::spawn registers the pipes and the exit watch with tokio.
             let _runtime = handle.enter();
             landlock::restrict_current_thread(rules).map_err(SpawnError::Unavailable)?;
             Process::spawn(spec).map_err(SpawnError::Io)
         });
-        spawner.join().unwrap_or_else(|_| Err(SpawnError::Unavailable("the sandbox spawner thread panicked".into())))
+        match spawner {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(SpawnError::Unavailable("the sandbox spawner thread panicked".into()))),
+            Err(e) => Err(SpawnError::Io(e)),
+        }
     })
 }
 

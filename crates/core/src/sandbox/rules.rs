@@ -78,7 +78,7 @@ impl Rules {
         read.push(real(dir));
         read.extend([program.to_path_buf(), real(program)]);
         read.extend(shebang_interpreter(program));
-        read.extend(SYSTEM_READ.iter().map(PathBuf::from));
+        read.extend(system_read().iter().cloned());
         let mut write: Vec<PathBuf> = policy.write.iter().map(PathBuf::from).collect();
         write.extend([temp.to_path_buf(), PathBuf::from("/dev/null")]);
         for list in [&mut read, &mut write] {
@@ -88,6 +88,12 @@ impl Rules {
         }
         Rules { read, write, network: policy.network.clone() }
     }
+}
+
+/// [`SYSTEM_READ`] as it exists on this machine, looked up once.
+fn system_read() -> &'static [PathBuf] {
+    static PATHS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(|| SYSTEM_READ.iter().map(PathBuf::from).filter(|p| p.exists()).collect())
 }
 
 fn real(path: &Path) -> PathBuf {
