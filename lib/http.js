@@ -2,42 +2,11 @@
 // createFetchHandler / createNodeHandler (CONTRACT §13, docs/HTTP.md): the
 // manifest's `routes` and webhooks served over HTTP. The core decides which
 // function serves a request and checks webhook signatures (crates/core
-// routes/); this file only moves bytes between HTTP and `rt.invoke`. Error
-// bodies are `{ error: { code, message } }` with fixed texts for runtime
-// codes: a runtime message may quote stderr, and stderr can hold secrets.
+// routes/); this file only moves bytes between HTTP and `rt.invoke`; what the
+// client receives is decided in http-responses.js.
 
 const { nativeOf, isPlainObject, check } = require('./internal.js')
-
-const STATUS_BY_CODE = {
-  FUNCTION_NOT_FOUND: 404,
-  INVALID_INPUT: 400,
-  QUEUE_FULL: 503,
-  TIMEOUT: 504,
-  CANCELLED: 499,
-}
-
-// Every runtime code of CONTRACT §3, with the only text a client sees for it.
-const RUNTIME_MESSAGES = {
-  FUNCTION_NOT_FOUND: 'no such function',
-  INVALID_FUNCTION_NAME: 'no such function',
-  INVALID_MANIFEST: 'the function is misconfigured',
-  INVALID_INPUT: 'the request cannot be passed to the function',
-  RUNTIME_NOT_FOUND: 'the function cannot run on this server',
-  SPAWN_FAILED: 'the function could not be started',
-  BUILD_FAILED: 'the function could not be built',
-  TIMEOUT: 'the function did not answer in time',
-  QUEUE_FULL: 'the server is busy; try again later',
-  CANCELLED: 'the request was cancelled',
-  OUTPUT_TOO_LARGE: 'the function failed',
-  MEMORY_LIMIT_EXCEEDED: 'the function failed',
-  INVALID_OUTPUT: 'the function failed',
-  EXIT_ERROR: 'the function failed',
-  KILLED: 'the function failed',
-  WORKER_START_FAILED: 'the function could not be started',
-  SANDBOX_UNAVAILABLE: 'the function cannot run on this server',
-}
-
-const NO_BODY_STATUS = new Set([204, 205, 304])
+const { NO_BODY_STATUS, errorResponse, failureResponse, outputResponse } = require('./http-responses.js')
 
 function handlerOptions(options) {
   check(options === undefined || isPlainObject(options), 'handler options must be an object')
@@ -51,59 +20,6 @@ function handlerOptions(options) {
   check(o.onError === undefined || typeof o.onError === 'function', 'options.onError must be a function')
   const onError = o.onError ?? ((err) => process.emitWarning(`@alyx/runtime HTTP handler: ${err?.stack ?? err}`, 'AlyxRuntimeWarning'))
   return { prefix, maxBodyBytes, auth: o.auth, onError }
-}
-
-function errorResponse(status, code, message, headers = {}) {
-  return jsonResponse(status, { error: { code, message } }, headers)
-}
-
-function jsonResponse(status, value, headers = {}) {
-  const body = JSON.stringify(value) ?? 'null'
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body }
-}
-
-/** The response for a failed call: status per code, and a body that cannot leak. */
-function failureResponse(error) {
-  const code = error?.code ?? 'INTERNAL_ERROR'
-  if (Object.hasOwn(RUNTIME_MESSAGES, code)) {
-    return errorResponse(STATUS_BY_CODE[code] ?? 500, code, RUNTIME_MESSAGES[code])
-  }
-  // The function's own error: its code and message are its own to show.
-  const wanted = error?.details?.status
-  const status = Number.isInteger(wanted) && wanted >= 400 && wanted <= 599 ? wanted : 400
-  return errorResponse(status, String(code), typeof error?.message === 'string' ? error.message : '')
-}
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive'])
-
-/** A function's `headers`: valid names, string/number values (or lists); framing is ours. */
-function safeHeaders(headers) {
-  const out = {}
-  if (!isPlainObject(headers)) return out
-  const okValue = (v) => (typeof v === 'string' && !/[\r\n\0]/.test(v)) || Number.isFinite(v)
-  for (const [name, value] of Object.entries(headers)) {
-    if (!TOKEN.test(name) || FRAMING.has(name.toLowerCase())) continue
-    if (okValue(value)) out[name.toLowerCase()] = String(value)
-    else if (Array.isArray(value) && value.length && value.every(okValue)) out[name.toLowerCase()] = value.map(String)
-  }
-  return out
-}
-
-/** A successful call: `{status, headers?, body?}` is the response, anything else is 200 JSON. */
-function outputResponse(output) {
-  const status = output?.status
-  if (!isPlainObject(output) || !Number.isInteger(status) || status < 200 || status > 599) {
-    return jsonResponse(200, output ?? null)
-  }
-  const headers = safeHeaders(output.headers)
-  let body = output.body
-  if (body === undefined || body === null) body = ''
-  else if (typeof body !== 'string') {
-    body = JSON.stringify(body)
-    headers['content-type'] ??= 'application/json; charset=utf-8'
-  } else headers['content-type'] ??= 'text/plain; charset=utf-8'
-  return { status, headers, body: NO_BODY_STATUS.has(status) ? '' : body }
 }
 
 /** First value of each query key, in a prototype-free object. */
@@ -233,6 +149,14 @@ function createFetchHandler(rt, options) {
 /** The body, or null past `limit`: then reading stops (without destroying the
  * socket, so the 413 still goes out) and the connection closes after it. */
 function readNodeBody(req, limit) {
+  // A body parser (express.json(), …) mounted first has consumed the stream:
+  // take what it kept. Its parsed object is re-serialised, which is not the raw
+  // bytes a webhook signature covers (docs/HTTP.md: mount before body parsers).
+  if (req.readableEnded) {
+    const kept = req.body
+    const bytes = Buffer.isBuffer(kept) ? kept : typeof kept === 'string' ? Buffer.from(kept) : kept == null ? Buffer.alloc(0) : Buffer.from(JSON.stringify(kept))
+    return Promise.resolve(bytes.length > limit ? null : bytes)
+  }
   return new Promise((resolve, reject) => {
     const chunks = []
     let size = 0
@@ -306,4 +230,4 @@ function createNodeHandler(rt, options) {
   }
 }
 
-module.exports = { createFetchHandler, createNodeHandler, failureResponse }
+module.exports = { createFetchHandler, createNodeHandler }
