@@ -10,23 +10,9 @@ const { createFetchHandler, createNodeHandler } = require('./lib/http.js')
 const { Scheduler, listSchedules } = require('./lib/schedules.js')
 const { emit } = require('./lib/events.js')
 
-const CODES = Object.freeze({
-  FUNCTION_NOT_FOUND: 'FUNCTION_NOT_FOUND',
-  INVALID_FUNCTION_NAME: 'INVALID_FUNCTION_NAME',
-  INVALID_MANIFEST: 'INVALID_MANIFEST',
-  INVALID_INPUT: 'INVALID_INPUT',
-  RUNTIME_NOT_FOUND: 'RUNTIME_NOT_FOUND',
-  SPAWN_FAILED: 'SPAWN_FAILED',
-  BUILD_FAILED: 'BUILD_FAILED',
-  TIMEOUT: 'TIMEOUT',
-  CANCELLED: 'CANCELLED',
-  OUTPUT_TOO_LARGE: 'OUTPUT_TOO_LARGE',
-  MEMORY_LIMIT_EXCEEDED: 'MEMORY_LIMIT_EXCEEDED',
-  INVALID_OUTPUT: 'INVALID_OUTPUT',
-  EXIT_ERROR: 'EXIT_ERROR',
-  KILLED: 'KILLED',
-  SANDBOX_UNAVAILABLE: 'SANDBOX_UNAVAILABLE',
-})
+// One source of truth: the outcome codes come from the Rust core
+// (crates/core/src/outcome.rs); `index.d.ts` is checked against them in npm test.
+const CODES = Object.freeze(Object.fromEntries(native.outcomeCodes().map((code) => [code, code])))
 
 // ---- argument checks: misuse is a TypeError naming the option ----
 
@@ -150,10 +136,8 @@ function removeExitHooks(force) {
 
 // ---- FunctionRuntime ----
 
-let nextCancelId = 1
-
 function failure(requestId, code, message) {
-  return { success: false, error: { code, message }, logs: [], requestId, durationMs: 0, exitCode: null }
+  return { success: false, error: { code, message }, logs: [], requestId, durationMs: 0, exitCode: null, queuedMs: 0 }
 }
 
 function newRequestId() {
@@ -251,15 +235,21 @@ class FunctionRuntime {
           }
         }
       : undefined
-    const cancelId = nextCancelId++ >>> 0
-    const abort = () => this.#native.cancel(cancelId)
+    // A cancel handle only for a call that can be aborted.
+    const call = signal ? this.#native.newCall() : undefined
+    const abort = () => call.cancel()
     signal?.addEventListener('abort', abort, { once: true })
     try {
-      const text = await this.#native.invoke(name, inputJson, optionsJson, cancelId, onLog)
+      const text = await this.#native.invoke(name, inputJson, optionsJson, call, onLog)
       return JSON.parse(text)
     } finally {
       signal?.removeEventListener('abort', abort)
     }
+  }
+
+  /** Calls running and waiting, in total and per function. */
+  stats() {
+    return JSON.parse(this.#native.stats())
   }
 
   /** Valid functions from the last scan (constructor, reload(), watch), sorted by name. */

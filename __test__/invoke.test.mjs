@@ -36,10 +36,19 @@ const rt = new FunctionRuntime({
 })
 test.after(() => rt.close())
 
-test('hello: output, logs, requestId, durationMs, exitCode', async () => {
+test('hello: output, logs, requestId, durationMs, exitCode, queuedMs', async () => {
   const res = await rt.invoke('echo', { name: 'World' }, { requestId: 'req-123' })
-  assert.deepEqual(res, { success: true, output: { name: 'World' }, logs: [], requestId: 'req-123', durationMs: res.durationMs, exitCode: 0 })
+  assert.deepEqual(res, {
+    success: true,
+    output: { name: 'World' },
+    logs: [],
+    requestId: 'req-123',
+    durationMs: res.durationMs,
+    exitCode: 0,
+    queuedMs: res.queuedMs,
+  })
   assert.equal(typeof res.durationMs, 'number')
+  assert.ok(Number.isInteger(res.queuedMs) && res.queuedMs <= res.durationMs)
 })
 
 test('request carries function alias, context, deadline; env is cleared and layered', async () => {

@@ -3,8 +3,7 @@
 //! this side), which is far faster than field-by-field conversion for large
 //! inputs and outputs. `index.js` wraps this into `FunctionRuntime`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use alyx_core::watch::{EventSink, Watcher};
 use alyx_core::{InvokeOptions, Runtime, RuntimeOptions};
@@ -17,7 +16,20 @@ use tokio_util::sync::CancellationToken;
 #[napi]
 pub struct NativeRuntime {
     inner: Arc<Runtime>,
-    cancels: Arc<Mutex<HashMap<u32, CancellationToken>>>,
+}
+
+/// A handle to cancel one call (made for a call with an `AbortSignal`).
+#[napi]
+pub struct NativeCall {
+    token: CancellationToken,
+}
+
+#[napi]
+impl NativeCall {
+    #[napi]
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
 }
 
 fn type_error(message: impl std::fmt::Display) -> Error {
@@ -32,12 +44,18 @@ impl NativeRuntime {
         let options: RuntimeOptions =
             serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
         let inner = Runtime::new(options).map_err(type_error)?;
-        Ok(NativeRuntime { inner: Arc::new(inner), cancels: Arc::default() })
+        Ok(NativeRuntime { inner: Arc::new(inner) })
+    }
+
+    /// A cancel handle for the next `invoke` (a child of the close token).
+    #[napi]
+    pub fn new_call(&self) -> NativeCall {
+        NativeCall { token: self.inner.call_token() }
     }
 
     /// Resolves with the `InvokeResult` as JSON text; rejects only when closed.
-    /// `cancelId` names the invocation for `cancel`; `onLog` receives each log
-    /// entry as JSON text while the function runs.
+    /// `call` (from `newCall`) cancels it; `onLog` receives each log entry as
+    /// JSON text while the function runs.
     /// The call itself takes the invocation's place in the concurrency queue.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn invoke<'env>(
@@ -46,14 +64,12 @@ impl NativeRuntime {
         name: String,
         input_json: String,
         options_json: String,
-        cancel_id: u32,
+        call: Option<&NativeCall>,
         on_log: Option<ThreadsafeFunction<String, (), String, Status, false>>,
     ) -> Result<PromiseRaw<'env, String>> {
         let mut options: InvokeOptions =
             serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid invoke options: {e}")))?;
-        let cancel = CancellationToken::new();
-        self.cancels.lock().unwrap().insert(cancel_id, cancel.clone());
-        options.cancel = Some(cancel);
+        options.cancel = call.map(|c| c.token.clone());
         if let Some(tsfn) = on_log {
             options.on_log = Some(Arc::new(move |entry| {
                 let text = serde_json::to_string(entry).expect("log entries serialise");
@@ -61,20 +77,15 @@ impl NativeRuntime {
             }));
         }
         let pending = self.inner.invoke(&name, input_json, options);
-        let cancels = Arc::clone(&self.cancels);
         env.spawn_future(async move {
-            let result = pending.await;
-            cancels.lock().unwrap().remove(&cancel_id);
-            result.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+            pending.await.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
         })
     }
 
-    /// Cancels the invocation started with `cancelId` (no-op once it ended).
+    /// `{ running, queued, functions }` as JSON.
     #[napi]
-    pub fn cancel(&self, cancel_id: u32) {
-        if let Some(token) = self.cancels.lock().unwrap().get(&cancel_id) {
-            token.cancel();
-        }
+    pub fn stats(&self) -> String {
+        to_json(&self.inner.stats())
     }
 
     /// `FunctionInfo[]` as JSON, sorted by name.
@@ -227,6 +238,13 @@ pub fn schedule_next_run(
 #[napi]
 pub fn sandbox_support_json() -> String {
     to_json(&alyx_core::sandbox::support())
+}
+
+/// Every outcome code the runtime produces (CONTRACT §3): `index.js`
+/// builds `CODES` from this list.
+#[napi]
+pub fn outcome_codes() -> Vec<&'static str> {
+    alyx_core::Code::ALL.iter().map(|c| c.as_str()).collect()
 }
 
 /// SIGKILLs the process group of every running function in this process;

@@ -1,36 +1,43 @@
 //! alyx-core: runs functions written in any language as one-shot
 //! subprocesses that read one JSON request on stdin and write one JSON
 //! response on stdout. Knows nothing of Node; the napi crate wraps it.
+//! How a call flows through the modules: docs/ARCHITECTURE.md.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
-pub mod builder;
-pub mod call_env;
-pub mod catalog;
-pub mod discovery;
-pub mod env;
-pub mod executor;
-pub mod function;
-pub mod gocache;
-pub mod logs;
+mod build;
+mod call_env;
+mod catalog;
+mod discovery;
+mod env;
+mod function;
+mod invoke;
+mod logs;
 pub mod manifest;
-pub mod outcome;
-pub mod process;
-pub mod protocol;
-pub mod queue;
-pub mod redact;
-pub mod registry;
-pub mod routes;
-pub mod runtime;
-pub mod runtime_info;
+mod options;
+mod outcome;
+mod process;
+mod protocol;
+mod redact;
+mod registry;
+mod routes;
+mod runtime;
+mod runtime_info;
 pub mod sandbox;
 pub mod schedule;
-pub mod signed_token;
-pub mod token;
-pub mod triggers;
+mod signed_token;
+mod token;
+mod triggers;
 pub mod watch;
 
+pub use build::BuildReport;
 pub use catalog::Diagnostic;
 pub use function::FunctionInfo;
+pub use invoke::admit::{Counts, Stats};
+pub use invoke::capture::LogSink;
+pub use logs::parse_stderr_line;
+pub use options::{Closed, InvokeOptions, RuntimeOptions};
 pub use outcome::{Code, ErrorInfo, InvokeResult, LogEntry, LogLevel, LogSource};
 pub use process::group::kill_all as kill_all_process_groups;
-pub use runtime::{Closed, InvokeOptions, Runtime, RuntimeOptions};
+pub use protocol::{parse_stdout, ParsedStdout};
+pub use runtime::Runtime;
 pub use runtime_info::RuntimeInfo;

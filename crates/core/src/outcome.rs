@@ -22,6 +22,8 @@ pub enum Code {
     InvalidOutput,
     ExitError,
     Killed,
+    QueueFull,
+    WorkerStartFailed,
     SandboxUnavailable,
 }
 
@@ -42,9 +44,33 @@ impl Code {
             Code::InvalidOutput => "INVALID_OUTPUT",
             Code::ExitError => "EXIT_ERROR",
             Code::Killed => "KILLED",
+            Code::QueueFull => "QUEUE_FULL",
+            Code::WorkerStartFailed => "WORKER_START_FAILED",
             Code::SandboxUnavailable => "SANDBOX_UNAVAILABLE",
         }
     }
+
+    /// Every code, in CONTRACT §3 order: the one list `index.js` exports as
+    /// `CODES` (through the binding) and `index.d.ts` is checked against.
+    pub const ALL: [Code; 17] = [
+        Code::FunctionNotFound,
+        Code::InvalidFunctionName,
+        Code::InvalidManifest,
+        Code::InvalidInput,
+        Code::RuntimeNotFound,
+        Code::SpawnFailed,
+        Code::BuildFailed,
+        Code::Timeout,
+        Code::QueueFull,
+        Code::Cancelled,
+        Code::OutputTooLarge,
+        Code::MemoryLimitExceeded,
+        Code::InvalidOutput,
+        Code::ExitError,
+        Code::Killed,
+        Code::WorkerStartFailed,
+        Code::SandboxUnavailable,
+    ];
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -129,6 +155,8 @@ pub struct InvokeResult {
     pub exit_code: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signal: Option<String>,
+    /// Time spent waiting for a slot or a build before the process started.
+    pub queued_ms: u64,
 }
 
 impl InvokeResult {
@@ -143,6 +171,7 @@ impl InvokeResult {
             duration_ms: 0,
             exit_code: None,
             signal: None,
+            queued_ms: 0,
         }
     }
 

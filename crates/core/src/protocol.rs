@@ -53,6 +53,7 @@ impl Request<'_> {
         (head, tail)
     }
 
+    #[cfg(test)]
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec(self).expect("request always serialises");
         bytes.push(b'\n');

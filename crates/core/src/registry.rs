@@ -49,6 +49,29 @@ pub struct RuntimeDef {
     pub install_hint: String,
     /// Added or replaced through `options.runtimes`.
     pub custom: bool,
+    /// Flags before the entry that make the runtime respect a manifest
+    /// `memory` limit itself (`{mb}` is replaced); the sampler still enforces it.
+    pub memory_args: Vec<String>,
+    /// Environment variables with the same purpose (`{mb}` is replaced).
+    pub memory_env: Vec<(String, String)>,
+    /// Arguments that make the program print its version.
+    pub version_args: Vec<String>,
+}
+
+impl RuntimeDef {
+    pub fn memory_args(&self, mb: u64) -> Vec<String> {
+        self.memory_args.iter().map(|a| a.replace("{mb}", &mb.to_string())).collect()
+    }
+
+    pub fn memory_env(&self, mb: u64) -> Vec<(String, String)> {
+        self.memory_env.iter().map(|(k, v)| (k.clone(), v.replace("{mb}", &mb.to_string()))).collect()
+    }
+
+    fn with_memory(mut self, args: &[&str], env: &[(&str, &str)]) -> Self {
+        self.memory_args = args.iter().map(|s| s.to_string()).collect();
+        self.memory_env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self
+    }
 }
 
 /// A runtime found on this machine: an absolute program path, so spawning
@@ -83,6 +106,9 @@ fn def(
         host_env: strings(env),
         install_hint: hint.into(),
         custom: false,
+        memory_args: Vec::new(),
+        memory_env: Vec::new(),
+        version_args: vec![if launch == Launch::GoBuild { "version" } else { "--version" }.to_string()],
     }
 }
 
@@ -92,10 +118,12 @@ impl Registry {
         let defs = [
             def("deno", &["deno"], &["run", "-A"], &[".ts", ".mts", ".tsx"], Interpreter,
                 &["DENO_DIR", "DENO_INSTALL_ROOT", "DENO_CERT", "NPM_CONFIG_REGISTRY"],
-                "Install Deno: `npm install -g deno`, or `curl -fsSL https://deno.land/install.sh | sh` (https://docs.deno.com/runtime/getting_started/installation/)"),
+                "Install Deno: `npm install -g deno`, or `curl -fsSL https://deno.land/install.sh | sh` (https://docs.deno.com/runtime/getting_started/installation/)")
+                .with_memory(&["--v8-flags=--max-old-space-size={mb}"], &[]),
             def("node", &["node"], &[], &[".js", ".mjs", ".cjs", ".cts"], Interpreter,
                 &["NODE_PATH"],
-                "Install Node.js 18 or newer from https://nodejs.org or your package manager (e.g. `apt-get install nodejs`)"),
+                "Install Node.js 18 or newer from https://nodejs.org or your package manager (e.g. `apt-get install nodejs`)")
+                .with_memory(&["--max-old-space-size={mb}"], &[]),
             def("bun", &["bun"], &["run"], &[], Interpreter,
                 &["BUN_INSTALL", "BUN_RUNTIME_TRANSPILER_CACHE_PATH"],
                 "Install Bun: `npm install -g bun`, or `curl -fsSL https://bun.sh/install | bash` (https://bun.sh)"),
@@ -104,7 +132,8 @@ impl Registry {
                 "Install Python 3 from https://www.python.org/downloads/ or your package manager (e.g. `apt-get install python3`)"),
             def("go", &["go"], &[], &[".go"], GoBuild,
                 &["GOROOT", "GOPATH", "GOCACHE", "GOMODCACHE", "GOPROXY", "GOFLAGS", "GOPRIVATE", "GONOSUMDB", "GOTOOLCHAIN", "GOENV"],
-                "Install Go from https://go.dev/dl/ (e.g. `apt-get install golang`)"),
+                "Install Go from https://go.dev/dl/ (e.g. `apt-get install golang`)")
+                .with_memory(&[], &[("GOMEMLIMIT", "{mb}MiB")]),
             def("ruby", &["ruby"], &[], &[".rb"], Interpreter,
                 &["GEM_HOME", "GEM_PATH", "BUNDLE_GEMFILE", "RUBYLIB"],
                 "Install Ruby from https://www.ruby-lang.org/en/documentation/installation/ (e.g. `apt-get install ruby`)"),
@@ -157,6 +186,10 @@ impl Registry {
                         spec_program(spec)
                     ),
                     custom: true,
+                    // A custom command may not be the runtime the flags are for.
+                    memory_args: Vec::new(),
+                    memory_env: Vec::new(),
+                    version_args: prior.as_ref().map_or_else(|| vec!["--version".into()], |p| p.version_args.clone()),
                 },
             );
         }
@@ -198,21 +231,6 @@ impl Registry {
             def.programs.join("` or `"),
             def.install_hint
         ))
-    }
-}
-
-/// Native hints that make a runtime respect a memory limit itself (the
-/// sampler still enforces it): V8's heap cap for node and deno, Go's soft
-/// limit. Returns args to put before the entry and env to add.
-pub fn memory_hint(def: &RuntimeDef, mb: u64) -> (Vec<String>, Vec<(String, String)>) {
-    if def.custom {
-        return (Vec::new(), Vec::new());
-    }
-    match def.name.as_str() {
-        "node" => (vec![format!("--max-old-space-size={mb}")], Vec::new()),
-        "deno" => (vec![format!("--v8-flags=--max-old-space-size={mb}")], Vec::new()),
-        "go" => (Vec::new(), vec![("GOMEMLIMIT".to_string(), format!("{mb}MiB"))]),
-        _ => (Vec::new(), Vec::new()),
     }
 }
 

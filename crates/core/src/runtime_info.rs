@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -54,26 +54,30 @@ async fn describe(registry: &Registry, def: &RuntimeDef, host: &EnvMap) -> Runti
     if let Ok(resolved) = registry.resolve(def, host.get(OsStr::new("PATH")).map(OsString::as_os_str)) {
         info.available = true;
         info.command = resolved.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(info.command);
-        info.version = version_of(&resolved.program, def.launch == Launch::GoBuild, host).await;
+        info.version = version_of(&resolved.program, &def.version_args, host).await;
         info.path = Some(resolved.program);
     }
     info
 }
 
-async fn version_of(program: &PathBuf, is_go: bool, host: &EnvMap) -> Option<String> {
+/// The version a runtime program reports (`version_args` of its runtime
+/// definition), asked once per program: the one version cache, shared by
+/// `runtimes()` and the Go build cache key.
+pub(crate) async fn version_of(program: &Path, version_args: &[String], host: &EnvMap) -> Option<String> {
     if let Some(v) = VERSIONS.lock().unwrap().get_or_insert_with(HashMap::new).get(program) {
         return v.clone();
     }
-    let args = [OsString::from(if is_go { "version" } else { "--version" })];
+    let args: Vec<OsString> = version_args.iter().map(OsString::from).collect();
     let env: Vec<(OsString, OsString)> =
         ["PATH", "HOME"].iter().filter_map(|k| Some((OsString::from(k), host.get(OsStr::new(k))?.clone()))).collect();
     let cwd = std::env::temp_dir();
     let spec = Spec { program, args: &args, cwd: &cwd, env: &env };
-    let version = match oneshot::run(&spec, Duration::from_secs(10), Duration::from_millis(100)).await {
+    let never = tokio_util::sync::CancellationToken::new();
+    let version = match oneshot::run(&spec, Duration::from_secs(10), Duration::from_millis(100), &never).await {
         Ok(done) if done.success() => parse_version(&done.output),
         _ => None,
     };
-    VERSIONS.lock().unwrap().get_or_insert_with(HashMap::new).insert(program.clone(), version.clone());
+    VERSIONS.lock().unwrap().get_or_insert_with(HashMap::new).insert(program.to_path_buf(), version.clone());
     version
 }
 

@@ -16,10 +16,32 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::builder::{BuildReport, IGNORED_DIRS};
+use crate::build::walk::IGNORED_DIRS;
+use crate::build::BuildReport;
 use crate::function::LoadError;
-use crate::outcome::Code;
-use crate::runtime::Runtime;
+use crate::outcome::{Code, ErrorInfo};
+
+type Rt = Arc<dyn Watched>;
+
+/// The narrow handle the watcher works through (implemented by `Runtime`).
+pub(crate) trait Watched: Send + Sync + 'static {
+    fn root(&self) -> PathBuf;
+    /// Cancelled when the runtime closes: the watcher stops with it.
+    fn closed_token(&self) -> CancellationToken;
+    /// Names known to the last scan: valid, and diagnosed.
+    fn known_names(&self) -> (Vec<String>, Vec<String>);
+    /// The function's build output relative to its directory, if any.
+    fn build_output(&self, name: &str) -> Option<PathBuf>;
+    /// Re-reads one function: `None` = gone, `Some(Err)` = diagnosed.
+    fn refresh(&self, name: &str) -> Option<Result<(), LoadError>>;
+    /// Whether a change should trigger `build`: a build step or Go sources.
+    fn builds_on_change(&self, name: &str) -> bool;
+    #[allow(clippy::type_complexity)]
+    fn build<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<BuildReport>, ErrorInfo>> + Send + 'a>>;
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "lowercase")]
@@ -99,7 +121,7 @@ fn is_change(kind: &EventKind) -> bool {
 }
 
 /// The function a path belongs to, unless the path is ignored.
-fn function_of(root: &Path, path: &Path, rt: &Runtime) -> Option<String> {
+fn function_of(root: &Path, path: &Path, rt: &dyn Watched) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;
     let mut parts = rel.components().filter_map(|c| match c {
         Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
@@ -129,12 +151,11 @@ fn function_of(root: &Path, path: &Path, rt: &Runtime) -> Option<String> {
     Some(name)
 }
 
-impl Runtime {
-    /// Starts watching the functions directory. Must be called inside a
-    /// tokio runtime. Fails when the directory does not exist.
-    pub fn watch(self: &Arc<Self>, debounce: Duration, sink: EventSink) -> Result<Watcher, String> {
-        let root = self.functions_dir().to_path_buf();
-        self.capture_host_env();
+/// Starts watching the functions directory. Must be called inside a
+/// tokio runtime. Fails when the directory does not exist.
+pub(crate) fn start(rt: Rt, debounce: Duration, sink: EventSink) -> Result<Watcher, String> {
+    {
+        let root = rt.root();
         if !root.is_dir() {
             return Err(format!("cannot watch {}: not a directory (create it first)", root.display()));
         }
@@ -160,11 +181,10 @@ impl Runtime {
             .watch(&root, RecursiveMode::Recursive)
             .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
         let stop = CancellationToken::new();
-        let this = Arc::clone(self);
-        let closed = self.closed_token();
+        let closed = rt.closed_token();
         let stop2 = stop.clone();
         let task = tokio::spawn(async move {
-            run(this, root, half, rx, sink, stop2, closed).await;
+            run(rt, root, half, rx, sink, stop2, closed).await;
             // Dropping the debouncer here frees the OS watches.
             debouncer.stop_nonblocking();
         });
@@ -173,7 +193,7 @@ impl Runtime {
 }
 
 async fn run(
-    rt: Arc<Runtime>,
+    rt: Rt,
     root: PathBuf,
     quiet: Duration,
     mut rx: mpsc::UnboundedReceiver<DebounceEventResult>,
@@ -205,7 +225,7 @@ async fn run(
                 Some(Ok(events)) => {
                     for event in events.into_iter().filter(|e| is_change(&e.kind)) {
                         for path in &event.paths {
-                            if let Some(name) = function_of(&root, path, &rt) {
+                            if let Some(name) = function_of(&root, path, rt.as_ref()) {
                                 let entry = pending.entry(name).or_insert_with(|| (Instant::now(), BTreeSet::new()));
                                 entry.0 = Instant::now() + quiet;
                                 entry.1.insert(path.clone());
@@ -219,7 +239,7 @@ async fn run(
                 let due: Vec<String> = pending.iter().filter(|(_, (d, _))| *d <= now).map(|(n, _)| n.clone()).collect();
                 for name in due {
                     let (_, paths) = pending.remove(&name).expect("listed above");
-                    settle(&rt, &name, &paths, &mut announced, &sink).await;
+                    settle(rt.as_ref(), &name, &paths, &mut announced, &sink).await;
                 }
             }
         }
@@ -228,7 +248,7 @@ async fn run(
 
 /// Brings one function up to date and reports what happened to it.
 async fn settle(
-    rt: &Runtime,
+    rt: &dyn Watched,
     name: &str,
     paths: &BTreeSet<PathBuf>,
     announced: &mut HashSet<String>,

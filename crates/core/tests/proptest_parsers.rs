@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use alyx_core::logs::parse_stderr_line;
 use alyx_core::manifest::{parse_duration, parse_manifest, parse_memory_mb, MAX_MEMORY_MB};
-use alyx_core::protocol::parse_stdout;
+use alyx_core::parse_stderr_line;
+use alyx_core::parse_stdout;
 use alyx_core::{LogLevel, LogSource};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -93,7 +93,7 @@ fn noise_line() -> impl Strategy<Value = String> {
 }
 
 /// The expected response fields of `obj`, as the parser should see them.
-fn check_response_matches(obj: &Map<String, Value>, parsed: &alyx_core::protocol::ParsedStdout, stdout: &[u8]) {
+fn check_response_matches(obj: &Map<String, Value>, parsed: &alyx_core::ParsedStdout, stdout: &[u8]) {
     let resp = parsed.response.as_ref().expect("a response");
     let success = obj["success"].as_bool().unwrap();
     assert_eq!(resp.success, success);

@@ -80,6 +80,7 @@ fn build(f: &Fields) -> Result<BuildConfig, ManifestError> {
         args: f.texts("args")?,
         output: f.text("output")?.unwrap_or_default(),
         watch: f.texts("watch")?,
+        timeout: f.text("timeout")?,
     })
 }
 

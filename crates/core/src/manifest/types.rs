@@ -109,6 +109,17 @@ pub struct BuildConfig {
     pub output: String,
     /// Globs, relative to the function directory.
     pub watch: Vec<String>,
+    /// A duration; the build is killed past it (default 10 min).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+impl BuildConfig {
+    /// `timeout` in milliseconds (a parsed manifest is validated).
+    pub fn timeout_ms(&self) -> Option<u64> {
+        let duration = parse_duration(self.timeout.as_deref()?).ok()?;
+        Some(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1))
+    }
 }
 
 impl Manifest {

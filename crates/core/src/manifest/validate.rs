@@ -144,5 +144,8 @@ fn check_schedule(at: &str, s: &Schedule) -> Result<(), ManifestError> {
 
 fn check_build(build: &BuildConfig) -> Result<(), ManifestError> {
     require("build.command", &build.command)?;
+    if let Some(timeout) = &build.timeout {
+        parse_duration(timeout).map_err(|e| ManifestError::new("build.timeout", e))?;
+    }
     require("build.output", &build.output)
 }

@@ -9,7 +9,7 @@ static LIVE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 
 /// Registers a group for `kill_all` until dropped.
 #[derive(Debug)]
-pub struct GroupGuard {
+pub(crate) struct GroupGuard {
     pgid: i32,
 }
 
@@ -17,10 +17,6 @@ impl GroupGuard {
     pub fn register(pgid: i32) -> Self {
         LIVE_GROUPS.lock().unwrap().insert(pgid);
         GroupGuard { pgid }
-    }
-
-    pub fn pgid(&self) -> i32 {
-        self.pgid
     }
 
     pub fn signal(&self, sig: Signal) {
@@ -37,19 +33,26 @@ impl Drop for GroupGuard {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     Term,
     Kill,
 }
 
 #[cfg(unix)]
+impl Signal {
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Term => libc::SIGTERM,
+            Signal::Kill => libc::SIGKILL,
+        }
+    }
+}
+
+#[cfg(unix)]
 pub(crate) fn signal_group(pgid: i32, sig: Signal) {
-    let sig = match sig {
-        Signal::Term => libc::SIGTERM,
-        Signal::Kill => libc::SIGKILL,
-    };
-    // ESRCH (group already gone) is the expected, harmless failure.
-    unsafe { libc::kill(-pgid, sig) };
+    // SAFETY: kill has no memory effects; ESRCH (group already gone) is the
+    // expected, harmless failure.
+    unsafe { libc::kill(-pgid, sig.number()) };
 }
 
 #[cfg(not(unix))]

@@ -40,10 +40,13 @@ fn owned(handle: HANDLE) -> io::Result<OwnedHandle> {
 
 /// Puts the (suspended) child in a new kill-on-close job, then resumes it.
 pub fn adopt(child: &std::process::Child) -> io::Result<()> {
+    // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
     let job = owned(unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) })?;
+    // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
     let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
     info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
     let job_h = job.as_raw_handle() as HANDLE;
+    // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
     let ok = unsafe {
         SetInformationJobObject(
             job_h,
@@ -52,6 +55,7 @@ pub fn adopt(child: &std::process::Child) -> io::Result<()> {
             std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
         )
     };
+    // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
     if ok == 0 || unsafe { AssignProcessToJobObject(job_h, child.as_raw_handle() as HANDLE) } == 0 {
         return Err(io::Error::last_os_error());
     }
@@ -61,16 +65,21 @@ pub fn adopt(child: &std::process::Child) -> io::Result<()> {
 
 /// std keeps the primary thread's handle to itself: find it by snapshot.
 fn resume_threads(pid: u32) -> io::Result<()> {
+    // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
     let snap = owned(unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) })?;
     let snap_h = snap.as_raw_handle() as HANDLE;
+    // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
     let mut entry: THREADENTRY32 = unsafe { std::mem::zeroed() };
     entry.dwSize = std::mem::size_of::<THREADENTRY32>() as u32;
+    // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
     let mut more = unsafe { Thread32First(snap_h, &mut entry) } != 0;
     let mut resumed = 0;
     while more {
         if entry.th32OwnerProcessID == pid {
+            // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
             let thread = unsafe { OpenThread(THREAD_SUSPEND_RESUME, 0, entry.th32ThreadID) };
             if !thread.is_null() {
+                // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
                 unsafe {
                     ResumeThread(thread);
                     CloseHandle(thread);
@@ -78,6 +87,7 @@ fn resume_threads(pid: u32) -> io::Result<()> {
                 resumed += 1;
             }
         }
+        // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
         more = unsafe { Thread32Next(snap_h, &mut entry) } != 0;
     }
     if resumed == 0 {
@@ -89,6 +99,7 @@ fn resume_threads(pid: u32) -> io::Result<()> {
 /// Terminates every process in the leader's job (no-op once it is gone).
 pub fn terminate(pid: u32) {
     if let Some(job) = JOBS.lock().unwrap().as_ref().and_then(|jobs| jobs.get(&pid)) {
+        // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
         unsafe { TerminateJobObject(job.as_raw_handle() as HANDLE, 1) };
     }
 }
@@ -107,6 +118,7 @@ pub struct ExitWaiter {
 
 impl ExitWaiter {
     pub fn new(pid: i32) -> Self {
+        // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
         let handle = owned(unsafe { OpenProcess(PROCESS_SYNCHRONIZE, 0, pid as u32) }).ok().map(Arc::new);
         ExitWaiter { handle }
     }
@@ -116,6 +128,7 @@ impl ExitWaiter {
             return Err(io::Error::other("no handle to wait on"));
         };
         tokio::task::spawn_blocking(move || {
+            // SAFETY: a Win32 call with valid arguments; the handles it uses are owned here and open.
             match unsafe { WaitForSingleObject(handle.as_raw_handle() as HANDLE, INFINITE) } {
                 WAIT_FAILED => Err(io::Error::last_os_error()),
                 _ => Ok(()),
@@ -124,4 +137,7 @@ impl ExitWaiter {
         .await
         .map_err(io::Error::other)?
     }
+
+    /// The job object already ends the whole tree, leader included.
+    pub fn signal_leader(&self, _sig: super::group::Signal) {}
 }

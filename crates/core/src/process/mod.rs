@@ -1,13 +1,15 @@
 //! Starting a function's process and stopping it: own process group, piped
-//! stdio, exit detection, kill escalation.
+//! stdio, exit detection, kill escalation. Where a process is *spawned* is
+//! decided by the launch stage (docs/ARCHITECTURE.md); this module builds the
+//! `Command` and adopts the started child.
 
-pub mod capture;
-pub mod exit;
-pub mod group;
+pub(crate) mod capture;
+pub(crate) mod exit;
+pub(crate) mod group;
 #[cfg(windows)]
 mod job_windows;
-pub mod memory;
-pub mod oneshot;
+pub(crate) mod memory;
+pub(crate) mod oneshot;
 
 use std::ffi::OsString;
 use std::io;
@@ -20,17 +22,40 @@ use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
 use exit::ExitWaiter;
 use group::{GroupGuard, Signal};
 
+/// After SIGKILL by pid the leader is gone within milliseconds unless the
+/// kernel holds it (uninterruptible sleep); never wait longer than this.
+const KILL_WAIT: Duration = Duration::from_secs(1);
+
 /// What to start. `program` must be an absolute path: with one, std spawns
 /// through posix_spawn (vfork-style, no copy of the host's address space);
 /// a bare name with a changed PATH, or any `pre_exec`, makes it fork.
-pub struct Spec<'a> {
+pub(crate) struct Spec<'a> {
     pub program: &'a Path,
     pub args: &'a [OsString],
     pub cwd: &'a Path,
     pub env: &'a [(OsString, OsString)],
 }
 
-pub struct Process {
+impl Spec<'_> {
+    /// The `Command` for this spec: cleared env, piped stdio, own group.
+    pub(crate) fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(self.program);
+        cmd.args(self.args)
+            .current_dir(self.cwd)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        #[cfg(windows)]
+        std::os::windows::process::CommandExt::creation_flags(&mut cmd, job_windows::SPAWN_FLAGS);
+        cmd
+    }
+}
+
+pub(crate) struct Process {
     child: std::process::Child,
     group: Option<GroupGuard>,
     exit: ExitWaiter,
@@ -41,26 +66,20 @@ pub struct Process {
 
 /// How the leader ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     Code(i32),
     Signal(i32),
 }
 
 impl Process {
-    pub fn spawn(spec: &Spec) -> io::Result<Process> {
-        let mut cmd = std::process::Command::new(spec.program);
-        cmd.args(spec.args)
-            .current_dir(spec.cwd)
-            .env_clear()
-            .envs(spec.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        #[cfg(windows)]
-        std::os::windows::process::CommandExt::creation_flags(&mut cmd, job_windows::SPAWN_FLAGS);
-        let mut child = cmd.spawn()?;
+    /// Spawns `spec` here (helpers: build steps, version probes).
+    pub(crate) fn spawn(spec: &Spec) -> io::Result<Process> {
+        Process::adopt(spec.command().spawn()?)
+    }
+
+    /// Takes charge of a child started from `Spec::command`: registers its
+    /// group for host-exit cleanup and watches for its exit.
+    pub(crate) fn adopt(mut child: std::process::Child) -> io::Result<Process> {
         #[cfg(windows)]
         if let Err(e) = job_windows::adopt(&child) {
             let _ = child.kill();
@@ -71,50 +90,56 @@ impl Process {
         {
             use std::os::fd::AsRawFd;
             const PIPE_BYTES: libc::c_int = 1 << 20;
-            if let Some(p) = &child.stdin {
-                unsafe { libc::fcntl(p.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BYTES) };
-            }
-            if let Some(p) = &child.stdout {
-                unsafe { libc::fcntl(p.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BYTES) };
+            for fd in [child.stdin.as_ref().map(|p| p.as_raw_fd()), child.stdout.as_ref().map(|p| p.as_raw_fd())]
+                .into_iter()
+                .flatten()
+            {
+                // SAFETY: `fd` is a pipe this process owns for the call; F_SETPIPE_SZ
+                // only resizes its buffer (failure leaves the default size).
+                unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_BYTES) };
             }
         }
         let pid = child.id() as i32;
-        let group = Some(GroupGuard::register(pid));
         let exit = ExitWaiter::new(pid);
+        let group = Some(GroupGuard::register(pid));
         let stdin = child.stdin.take().map(ChildStdin::from_std).transpose()?;
         let stdout = child.stdout.take().map(ChildStdout::from_std).transpose()?;
         let stderr = child.stderr.take().map(ChildStderr::from_std).transpose()?;
         Ok(Process { child, group, exit, stdin, stdout, stderr })
     }
 
-    pub fn pid(&self) -> i32 {
+    pub(crate) fn pid(&self) -> i32 {
         self.child.id() as i32
     }
 
     fn signal(&self, sig: Signal) {
         // Only while the leader is unreaped: afterwards its pid may be reused.
+        // The leader is signalled by pid too: it may have moved itself to
+        // another process group (CONTRACT §14).
         if let Some(group) = &self.group {
             group.signal(sig);
+            self.exit.signal_leader(sig);
         }
     }
 
     /// Resolves once the leader has exited; it stays unreaped until `reap`.
-    pub async fn exited(&self) -> io::Result<()> {
+    pub(crate) async fn exited(&self) -> io::Result<()> {
         self.exit.exited().await
     }
 
-    /// SIGTERM to the group, SIGKILL after `grace` if the leader still runs.
-    pub async fn terminate(&self, grace: Duration) {
+    /// SIGTERM to the group and the leader, SIGKILL after `grace` if the
+    /// leader still runs. Bounded: returns at most `grace` + KILL_WAIT later.
+    pub(crate) async fn terminate(&self, grace: Duration) {
         self.signal(Signal::Term);
         if tokio::time::timeout(grace, self.exited()).await.is_err() {
             self.signal(Signal::Kill);
-            let _ = self.exited().await;
+            let _ = tokio::time::timeout(KILL_WAIT, self.exited()).await;
         }
     }
 
     /// Kills whatever is left in the group (grandchildren outliving the
-    /// leader), then reaps the leader. Call after `exited`.
-    pub fn reap(&mut self) -> io::Result<Exit> {
+    /// leader), then reaps the leader. Call after `exited` or `terminate`.
+    pub(crate) fn reap(&mut self) -> io::Result<Exit> {
         self.signal(Signal::Kill);
         self.group = None;
         let status = self.child.wait()?;

@@ -1,61 +1,63 @@
 //! Running a helper command to completion (a build step, `go build`, a
-//! `--version` probe) with the same group, timeout and kill rules as a
-//! function, collecting stdout and stderr together in arrival order.
+//! `--version` probe) under the same supervision as a function
+//! (`invoke::supervise`), collecting stdout and stderr together in arrival
+//! order.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::{Exit, Process, Spec};
+use crate::invoke::supervise::{supervise, Limits, Stop};
 
 /// Combined output kept per command: the tail, which holds the errors.
 const OUTPUT_CAP: usize = 64 * 1024;
 
 #[derive(Debug)]
-pub struct Completed {
+pub(crate) struct Completed {
     pub exit: Exit,
     pub output: String,
     pub timed_out: bool,
+    pub cancelled: bool,
 }
 
 impl Completed {
     pub fn success(&self) -> bool {
-        self.exit == Exit::Code(0) && !self.timed_out
+        self.exit == Exit::Code(0) && !self.timed_out && !self.cancelled
     }
 }
 
-pub async fn run(spec: &Spec<'_>, timeout: Duration, grace: Duration) -> std::io::Result<Completed> {
+/// Runs `spec` until it exits, `timeout` passes or `cancel` fires (then
+/// SIGTERM → `grace` → SIGKILL).
+pub(crate) async fn run(
+    spec: &Spec<'_>,
+    timeout: Duration,
+    grace: Duration,
+    cancel: &CancellationToken,
+) -> std::io::Result<Completed> {
     let mut process = Process::spawn(spec)?;
     drop(process.stdin.take());
     let output = Mutex::new(Vec::new());
     let stdout = process.stdout.take().expect("piped");
     let stderr = process.stderr.take().expect("piped");
-    let drain = async { tokio::join!(collect(stdout, &output), collect(stderr, &output)) };
-    tokio::pin!(drain);
-    let mut drained = false;
-    let waited = tokio::time::timeout(timeout, async {
-        tokio::select! {
-            _ = process.exited() => {}
-            _ = &mut drain => {
-                drained = true;
-                let _ = process.exited().await;
-            }
-        }
-    })
-    .await;
-    let timed_out = waited.is_err();
-    if timed_out {
-        process.terminate(grace).await;
-    }
-    // Reaping kills what is left of the group (a daemon a build started),
-    // so the pipes close; a descendant that left the group gets 1 s.
-    let exit = process.reap()?;
-    if !drained {
-        let _ = tokio::time::timeout(Duration::from_secs(1), &mut drain).await;
-    }
+    let io = async {
+        tokio::join!(collect(stdout, &output), collect(stderr, &output));
+        Ok(())
+    };
+    let limits =
+        Limits { deadline: Instant::now() + timeout, cancel: cancel.clone(), memory_limit: None, kill_grace: grace };
+    let done = supervise(&mut process, io, &limits).await;
+    let exit = done.exit?;
     let bytes = std::mem::take(&mut *output.lock().unwrap());
-    Ok(Completed { exit, output: String::from_utf8_lossy(&bytes).into_owned(), timed_out })
+    Ok(Completed {
+        exit,
+        output: String::from_utf8_lossy(&bytes).into_owned(),
+        timed_out: done.stop == Some(Stop::Timeout),
+        cancelled: done.stop == Some(Stop::Cancelled),
+    })
 }
 
 async fn collect<R: AsyncRead + Unpin>(mut reader: R, into: &Mutex<Vec<u8>>) {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::catalog::Diagnostic;
 use crate::function::{FunctionDef, MANIFEST_FILE};
-pub use pattern::{Pattern, REST_PARAM};
+pub use pattern::Pattern;
 
 #[derive(Debug, Clone)]
 struct Entry {

@@ -56,7 +56,7 @@ pub enum SpawnError {
 /// per sandboxed call (rules differ per call: each has its own temp dir)
 /// restricts itself, spawns, and ends; the caller waits for it (about as
 /// long as the spawn itself takes).
-pub fn spawn(spec: &Spec, rules: Option<&Rules>) -> Result<Process, SpawnError> {
+pub(crate) fn spawn(spec: &Spec, rules: Option<&Rules>) -> Result<Process, SpawnError> {
     let Some(rules) = rules else {
         return Process::spawn(spec).map_err(SpawnError::Io);
     };

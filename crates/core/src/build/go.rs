@@ -1,28 +1,33 @@
-//! The Go build cache: a function's binary lives at
-//! `<dir>/.alyx/go/<key>`, where the key hashes every `*.go`, `go.mod` and
-//! `go.sum` (path and contents) plus the Go version. Written atomically
-//! (build to a temp name, rename), so a reader never sees half a binary.
+//! The Go build cache: a function's binary lives at `<cache>/<key>`, where
+//! `<cache>` is `<dir>/.alyx/go` (or `<cacheDir>/go/<name>`) and the key
+//! hashes every `*.go`, `go.mod` and `go.sum` (path and contents) plus the
+//! Go version. Written atomically (build to a temp name, rename), so a
+//! reader never sees half a binary.
 
-use std::ffi::OsString;
 use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::builder::{run_command, BuildReport, CACHE_DIR, IGNORED_DIRS};
+use super::step::{run_command, BuildReport, Run};
+use super::walk::{self, CACHE_DIR};
 use crate::function::FunctionDef;
 use crate::outcome::{Code, ErrorInfo};
 
 /// Hex key of the sources and Go version. std's SipHash is enough for a
 /// cache key (a different Rust release at worst forces one rebuild).
-pub fn source_key(dir: &Path, go_version: &str) -> io::Result<String> {
+pub(crate) fn source_key(dir: &Path, go_version: &str) -> io::Result<String> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     go_version.hash(&mut h);
     // Local `replace` targets (e.g. an SDK checked out beside the function)
     // are part of the program too: editing them must rebuild.
     for root in std::iter::once(dir.to_path_buf()).chain(local_replacements(dir)) {
         let mut files = Vec::new();
-        collect_sources(&root, &root, &mut files)?;
+        walk::files(&root, &|_| false, &mut |rel, _| {
+            let name = rel.file_name().unwrap_or_default();
+            if name == "go.mod" || name == "go.sum" || rel.extension().is_some_and(|e| e == "go") {
+                files.push(rel.to_path_buf());
+            }
+        })?;
         files.sort();
         root.hash(&mut h);
         for rel in files {
@@ -46,33 +51,20 @@ fn local_replacements(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn collect_sources(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let ft = entry.file_type()?;
-        if ft.is_dir() {
-            if !IGNORED_DIRS.iter().any(|d| name == *d) {
-                collect_sources(root, &path, out)?;
-            }
-        } else if name == "go.mod" || name == "go.sum" || path.extension().is_some_and(|e| e == "go") {
-            out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
-        }
+/// Where the function's binary for `key` lives.
+pub(crate) fn binary_path(def: &FunctionDef, cache_dir: Option<&Path>, key: &str) -> PathBuf {
+    match cache_dir {
+        Some(root) => root.join("go").join(&def.name).join(key),
+        None => def.dir.join(CACHE_DIR).join("go").join(key),
     }
-    Ok(())
-}
-
-pub fn binary_path(dir: &Path, key: &str) -> PathBuf {
-    dir.join(CACHE_DIR).join("go").join(key)
 }
 
 /// `go build` into the cache; older binaries of this function are removed.
-pub async fn compile(
+pub(crate) async fn compile(
     def: &FunctionDef,
     go: &Path,
     binary: &Path,
-    env: &[(OsString, OsString)],
-    grace: Duration,
+    run: &Run<'_>,
 ) -> Result<BuildReport, ErrorInfo> {
     let cache = binary.parent().expect("binary_path has a parent");
     std::fs::create_dir_all(cache)
@@ -92,7 +84,7 @@ pub async fn compile(
         files.sort();
         args.extend(files);
     }
-    let report = run_command(&def.dir, &go.to_string_lossy(), &args, env, grace).await;
+    let report = run_command(&def.dir, &go.to_string_lossy(), &args, run).await;
     if !report.success {
         let _ = std::fs::remove_file(&tmp);
         return Ok(report);
@@ -106,7 +98,6 @@ pub async fn compile(
     }
     Ok(report)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,201 @@
+//! One call as a chain of stages, each a module with one job and a typed
+//! hand-off (docs/ARCHITECTURE.md):
+//! `plan::check_call` → load → build (`crate::build`) → `admit` → `plan`
+//! → `launch` → `supervise` → `classify`.
+
+pub(crate) mod admit;
+pub(crate) mod capture;
+pub(crate) mod classify;
+mod fifo;
+mod launch;
+pub(crate) mod plan;
+pub(crate) mod redact;
+pub(crate) mod supervise;
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::build::{Artifact, Builds, Ready};
+use crate::env::{apply, host_layer, EnvMap};
+use crate::function::{load, recheck_dir, FunctionDef};
+use crate::options::RuntimeOptions;
+use crate::outcome::{Code, ErrorInfo};
+use crate::registry::{Launch, Registry, RuntimeDef};
+use crate::sandbox::CallSandbox;
+use crate::token::TokenStore;
+use admit::{cancelled, Admission};
+use capture::{Capture, LogSink};
+use classify::{classify, Finished, Terms};
+use plan::{CallSpec, Command, Settings};
+use redact::Redactor;
+use supervise::{supervise, Limits};
+
+/// What every call shares: the runtime's settings and machinery.
+pub(crate) struct Engine {
+    pub options: RuntimeOptions,
+    pub registry: Registry,
+    pub tokens: std::sync::Arc<TokenStore>,
+    pub admission: Admission,
+    pub builds: Builds,
+}
+
+/// One call on its way through the stages.
+pub(crate) struct Call {
+    pub name: String,
+    pub spec: CallSpec,
+    /// Taken when the host called `invoke`: the call's place in line.
+    pub entry: admit::Entry,
+    /// A child of the runtime's close token (no relay task).
+    pub cancel: CancellationToken,
+    pub on_log: Option<LogSink>,
+    pub started: Instant,
+}
+
+/// A call's outcome and how long it waited before its process started.
+pub(crate) struct Outcome {
+    pub finished: Finished,
+    pub queued_ms: u64,
+}
+
+impl Engine {
+    pub async fn run(&self, call: Call, host: &EnvMap) -> Outcome {
+        let mut queued_ms = 0;
+        let finished = match self.stages(call, host, &mut queued_ms).await {
+            Ok(finished) => finished,
+            Err(error) => Finished::failed(error),
+        };
+        Outcome { finished, queued_ms }
+    }
+
+    async fn stages(&self, call: Call, host: &EnvMap, queued_ms: &mut u64) -> Result<Finished, ErrorInfo> {
+        plan::check_call(&call.spec)?;
+        // security (§14): a caller's env cannot load code or rewrite ALYX_*.
+        crate::call_env::validate(&call.spec.env, &self.options.allow_call_env)?;
+        if call.cancel.is_cancelled() {
+            return Err(cancelled());
+        }
+        let function = load(&self.options.functions_dir, &call.name, &self.registry, host).map_err(|e| e.to_error())?;
+        let runtime = self.runtime_of(&function)?;
+        let env = self.function_env(&function, runtime, host);
+        let settings = self.settings();
+        let timeout = plan::timeout_of(&call.spec, &function, &settings);
+        // A call waiting on a build ends at its own deadline (counted from
+        // the call) or abort; the build itself goes on for the next caller.
+        let command = tokio::select! {
+            biased;
+            _ = call.cancel.cancelled() => return Err(cancelled()),
+            _ = tokio::time::sleep_until(deadline_after(call.started, timeout)) => return Err(build_wait_timeout(timeout)),
+            ready = self.command(&function, runtime, &env, host) => ready?.0,
+        };
+        let _admitted = self.admission.admit(&function.name, function.concurrency(), call.entry, &call.cancel).await?;
+        *queued_ms = call.started.elapsed().as_millis() as u64;
+        // security (§14): the directory may have been swapped while queued.
+        recheck_dir(&self.options.functions_dir, &function)?;
+        // security (§11): the call's sandbox and private temp dir, if any;
+        // the temp dir is removed when `sandbox` drops, as the call ends.
+        let temp_root = host.get(OsStr::new("TMPDIR")).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+        let sandbox = CallSandbox::prepare(self.options.sandbox.0.as_ref(), &function, &command.program, &temp_root)?;
+        let now_ms = epoch_ms();
+        let deadline_ms = now_ms.saturating_add(timeout.as_millis() as u64);
+        let ttl = Duration::from_millis(self.options.token_ttl_ms);
+        let token = self
+            .tokens
+            .issue(ttl, &function.name, &call.spec.request_id, deadline_ms)
+            .map_err(|e| ErrorInfo::new(Code::SpawnFailed, format!("no OS randomness for a token: {e}")))?;
+        let (mut plan, request) =
+            plan::plan(&function, Some(runtime), command, env, call.spec, &settings, token.as_str(), now_ms);
+        if let Some(sandbox) = &sandbox {
+            plan.sandbox = Some(sandbox.rules.clone());
+            plan.env.retain(|(k, _)| !["TMPDIR", "TMP", "TEMP"].iter().any(|t| k == t));
+            plan.env.extend(["TMPDIR", "TMP", "TEMP"].map(|k| (k.into(), sandbox.temp_dir().into())));
+        }
+        let launched = launch::oneshot(&plan, request)?;
+        let redactor = Redactor::new(token.as_str());
+        let limits = Limits {
+            deadline: deadline_after(Instant::now(), plan.timeout),
+            cancel: call.cancel,
+            memory_limit: plan.memory_limit,
+            kill_grace: Duration::from_millis(self.options.kill_grace_ms),
+        };
+        let max_output = self.options.max_output_bytes;
+        let launch::Launched { mut process, stdout, stderr, writer: _writer } = launched;
+        let mut capture = Capture::new();
+        let io = capture.read(stdout, stderr, max_output, call.on_log.as_ref(), &redactor);
+        let run = supervise(&mut process, io, &limits).await;
+        let terms = Terms { timeout: plan.timeout, memory_limit: plan.memory_limit, max_output, redactor };
+        Ok(classify(run, capture, &terms))
+    }
+
+    fn settings(&self) -> Settings<'_> {
+        Settings { alyx_url: &self.options.alyx_url, default_timeout_ms: self.options.timeout_ms }
+    }
+
+    pub fn runtime_of(&self, function: &FunctionDef) -> Result<&RuntimeDef, ErrorInfo> {
+        self.registry.get(&function.runtime).ok_or_else(|| {
+            let message = format!("unknown runtime \"{}\" for function \"{}\"", function.runtime, function.name);
+            ErrorInfo::new(Code::RuntimeNotFound, message)
+        })
+    }
+
+    /// The environment a function and its build share: allowlisted host
+    /// variables (plus its runtime's own), `options.env`, the manifest `env`.
+    pub fn function_env(&self, function: &FunctionDef, runtime: &RuntimeDef, host: &EnvMap) -> EnvMap {
+        let mut env = host_layer(&self.options.inherit_env, &runtime.host_env, host.clone().into_iter());
+        apply(&mut env, &self.options.env);
+        apply(&mut env, &function.env);
+        env
+    }
+
+    /// The program and arguments a function runs as, after any build step
+    /// or Go compile it needs (returned when one ran).
+    pub async fn command(
+        &self,
+        function: &FunctionDef,
+        runtime: &RuntimeDef,
+        env: &EnvMap,
+        host: &EnvMap,
+    ) -> Result<(Command, Ready), ErrorInfo> {
+        let resolved = match runtime.launch {
+            Launch::Binary => None,
+            _ => Some(
+                self.registry
+                    .resolve(runtime, host.get(OsStr::new("PATH")).map(OsString::as_os_str))
+                    .map_err(|m| ErrorInfo::new(Code::RuntimeNotFound, m))?,
+            ),
+        };
+        let artifact = match (&resolved, runtime.launch) {
+            _ if function.build().is_some() => Artifact::Step,
+            (Some(go), Launch::GoBuild) => Artifact::Go(&go.program),
+            _ => Artifact::None,
+        };
+        let mut ready = self.builds.ready(function, runtime, artifact, env, host).await?;
+        let command = match (ready.binary.take(), resolved) {
+            (Some(binary), _) => Command { program: binary, args: Vec::new(), entry: None },
+            (None, Some(r)) => Command {
+                program: r.program,
+                args: r.args.into_iter().map(OsString::from).collect(),
+                entry: Some(function.entry.clone().into_os_string()),
+            },
+            (None, None) => Command { program: function.entry.clone(), args: Vec::new(), entry: None },
+        };
+        Ok((command, ready))
+    }
+}
+
+fn build_wait_timeout(timeout: Duration) -> ErrorInfo {
+    let message = format!("function timed out after {} ms while waiting for its build", timeout.as_millis());
+    ErrorInfo::new(Code::Timeout, message)
+}
+
+/// `start + d`, or a deadline a century away when that does not fit.
+fn deadline_after(start: Instant, d: Duration) -> Instant {
+    start.checked_add(d).unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400))
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}

@@ -1,0 +1,159 @@
+//! Planning (pure: no process, no I/O): a loaded function, its resolved
+//! command and one call's options → the `LaunchPlan` the launch stage
+//! starts. `check_call` is where a call's own values are validated before
+//! anything else happens (CONTRACT §14).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::env::{apply, EnvMap};
+use crate::function::FunctionDef;
+use crate::outcome::{Code, ErrorInfo};
+use crate::protocol::{Context, Request};
+use crate::registry::RuntimeDef;
+
+/// `auth` (as JSON) and `requestId` are passed in env vars: bounded so a
+/// huge or NUL-carrying value is INVALID_INPUT, not a failed spawn.
+pub(crate) const MAX_CALL_VALUE_BYTES: usize = 64 * 1024;
+
+/// One call as the caller described it (after JSON decoding).
+pub(crate) struct CallSpec {
+    pub request_id: String,
+    pub input: Box<RawValue>,
+    pub auth: Option<Value>,
+    pub env: std::collections::BTreeMap<String, String>,
+    pub timeout_ms: Option<u64>,
+}
+
+/// The program a function runs as: resolved runtime program (or the entry
+/// itself), its arguments, and the entry file appended after any
+/// runtime-specific flags.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Command {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub entry: Option<OsString>,
+}
+
+/// Runtime-wide settings a plan reads.
+pub(crate) struct Settings<'a> {
+    pub alyx_url: &'a str,
+    pub default_timeout_ms: u64,
+}
+
+/// The request as written to stdin: `head`, the input JSON, `tail`
+/// (written around the input, so a large input is never copied).
+pub(crate) struct RequestParts {
+    pub head: Vec<u8>,
+    pub input: Box<RawValue>,
+    pub tail: Vec<u8>,
+}
+
+/// Everything the launch stage needs to start one process for one call.
+pub(crate) struct LaunchPlan {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub cwd: PathBuf,
+    pub env: Vec<(OsString, OsString)>,
+    pub timeout: Duration,
+    /// The manifest `memory` limit in bytes.
+    pub memory_limit: Option<u64>,
+    /// The call's sandbox rules (CONTRACT §11), if it has any.
+    pub sandbox: Option<crate::sandbox::Rules>,
+}
+
+/// Validates what the caller passed, before any loading or queueing.
+pub(crate) fn check_call(call: &CallSpec) -> Result<(), ErrorInfo> {
+    let auth = call.auth.as_ref().map(Value::to_string);
+    for (what, value) in [("requestId", Some(call.request_id.as_str())), ("auth", auth.as_deref())] {
+        let Some(value) = value else { continue };
+        if value.len() > MAX_CALL_VALUE_BYTES {
+            let message = format!("{what} is {} bytes; at most {MAX_CALL_VALUE_BYTES} are allowed", value.len());
+            return Err(ErrorInfo::new(Code::InvalidInput, message));
+        }
+        if value.contains('\0') {
+            return Err(ErrorInfo::new(Code::InvalidInput, format!("{what} must not contain a NUL character")));
+        }
+    }
+    if let Some((key, _)) = call.env.iter().find(|(_, v)| v.contains('\0')) {
+        return Err(ErrorInfo::new(Code::InvalidInput, format!("env.{key} must not contain a NUL character")));
+    }
+    Ok(())
+}
+
+/// The timeout a call runs under: the call's, the manifest's, the default.
+pub(crate) fn timeout_of(call: &CallSpec, function: &FunctionDef, settings: &Settings) -> Duration {
+    Duration::from_millis(call.timeout_ms.or(function.timeout_ms()).unwrap_or(settings.default_timeout_ms))
+}
+
+/// Builds the plan and the request to write (kept apart: the request moves
+/// into the stdin writer). `base_env` is the function's environment (host
+/// allowlist, options.env, manifest env); `token` the call's secret.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn plan(
+    function: &FunctionDef,
+    runtime: Option<&RuntimeDef>,
+    command: Command,
+    mut base_env: EnvMap,
+    call: CallSpec,
+    settings: &Settings,
+    token: &str,
+    now_ms: u64,
+) -> (LaunchPlan, RequestParts) {
+    let timeout = timeout_of(&call, function, settings);
+    let deadline_ms = now_ms.saturating_add(timeout.as_millis() as u64);
+    let memory_mb = function.memory_mb();
+    let mut args = command.args;
+    if let (Some(mb), Some(def)) = (memory_mb, runtime) {
+        args.extend(def.memory_args(mb).into_iter().map(OsString::from));
+        for (k, v) in def.memory_env(mb) {
+            base_env.insert(k.into(), v.into());
+        }
+    }
+    args.extend(command.entry);
+    let context_env: Map<String, Value> =
+        function.env.iter().chain(call.env.iter()).map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
+    let (head, tail) = Request {
+        request_id: &call.request_id,
+        function_name: &function.name,
+        function: &function.name,
+        input: &call.input,
+        context: Context {
+            auth: call.auth.as_ref(),
+            env: &context_env,
+            alyx_url: settings.alyx_url,
+            internal_token: token,
+            deadline_ms,
+        },
+    }
+    .to_parts();
+    let auth_json = call.auth.as_ref().map_or_else(|| "null".to_string(), Value::to_string);
+    apply(&mut base_env, &call.env);
+    let alyx_vars = [
+        ("ALYX_FUNCTION_NAME", function.name.clone()),
+        ("ALYX_FUNCTION_DIR", function.dir.to_string_lossy().into_owned()),
+        ("ALYX_REQUEST_ID", call.request_id),
+        ("ALYX_URL", settings.alyx_url.to_string()),
+        ("ALYX_INTERNAL_TOKEN", token.to_string()),
+        ("ALYX_DEADLINE_MS", deadline_ms.to_string()),
+        ("ALYX_AUTH", auth_json),
+        ("PYTHONUNBUFFERED", "1".to_string()),
+    ];
+    for (k, v) in alyx_vars {
+        base_env.insert(k.into(), v.into());
+    }
+    let plan = LaunchPlan {
+        program: command.program,
+        args,
+        cwd: function.dir.clone(),
+        env: base_env.into_iter().collect(),
+        timeout,
+        memory_limit: memory_mb.map(|mb| mb.saturating_mul(1024 * 1024)),
+        sandbox: None,
+    };
+    (plan, RequestParts { head, input: call.input, tail })
+}

@@ -1,0 +1,106 @@
+//! Supervision: one implementation of "watch a started process until it is
+//! done or must be stopped" — deadline, cancel, output cap, memory limit,
+//! then terminate → reap → drain. Every launch of a function and every
+//! build step goes through `supervise` (docs/ARCHITECTURE.md).
+
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::process::{memory, Exit, Process};
+
+/// How often a memory-limited function's memory is sampled.
+const MEMORY_SAMPLE_EVERY: Duration = Duration::from_millis(50);
+/// How long to keep reading pipes after the process is gone: a descendant
+/// that left the process group could otherwise hold them open for ever.
+pub(crate) const DRAIN_AFTER_KILL: Duration = Duration::from_secs(1);
+
+/// What may stop a process before it finishes on its own.
+pub(crate) struct Limits {
+    pub deadline: Instant,
+    pub cancel: CancellationToken,
+    /// Bytes; sampled every MEMORY_SAMPLE_EVERY.
+    pub memory_limit: Option<u64>,
+    pub kill_grace: Duration,
+}
+
+/// Why the runtime stopped a process. A process ended this way is never
+/// reported as KILLED (CONTRACT §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    Timeout,
+    Cancelled,
+    OutputTooLarge,
+    MemoryLimit(u64),
+}
+
+/// The pipes' readers ended because stdout passed its cap.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct OverCap;
+
+/// What supervision saw: why it stopped the process (if it did) and how
+/// the leader ended.
+pub(crate) struct Supervised {
+    pub stop: Option<Stop>,
+    pub exit: io::Result<Exit>,
+}
+
+/// Runs `io` (the readers of the process's pipes, written by the launcher)
+/// alongside the process until the leader exits or a limit stops it, then
+/// reaps the leader and gives `io` at most DRAIN_AFTER_KILL more.
+pub(crate) async fn supervise<F>(process: &mut Process, io: F, limits: &Limits) -> Supervised
+where
+    F: Future<Output = Result<(), OverCap>>,
+{
+    tokio::pin!(io);
+    let mut io_done = false;
+    let mut stop = watch(process, io.as_mut(), &mut io_done, limits).await;
+    if stop.is_some() {
+        process.terminate(limits.kill_grace).await;
+    }
+    // The leader is gone (unreaped): `reap` kills what is left of its group,
+    // so grandchildren holding the pipes open cannot stall us. Only a
+    // descendant that left the group can still hold them: it gets
+    // DRAIN_AFTER_KILL, and what was read is kept.
+    let exit = process.reap();
+    if !io_done && tokio::time::timeout(DRAIN_AFTER_KILL, io).await == Ok(Err(OverCap)) {
+        stop = stop.or(Some(Stop::OutputTooLarge));
+    }
+    Supervised { stop, exit }
+}
+
+/// The wait itself: returns when the leader exited (None) or a limit hit.
+async fn watch<F>(process: &Process, mut io: std::pin::Pin<&mut F>, io_done: &mut bool, limits: &Limits) -> Option<Stop>
+where
+    F: Future<Output = Result<(), OverCap>>,
+{
+    let exited = process.exited();
+    tokio::pin!(exited);
+    let pid = process.pid();
+    let mut sampler = tokio::time::interval(MEMORY_SAMPLE_EVERY);
+    loop {
+        tokio::select! {
+            // Cancellation first: a call cancelled while its process exits
+            // is still reported the way the caller asked.
+            biased;
+            _ = limits.cancel.cancelled() => return Some(Stop::Cancelled),
+            _ = tokio::time::sleep_until(limits.deadline) => return Some(Stop::Timeout),
+            r = &mut io, if !*io_done => {
+                *io_done = true;
+                if r.is_err() {
+                    return Some(Stop::OutputTooLarge);
+                }
+            }
+            _ = &mut exited => return None,
+            _ = sampler.tick(), if limits.memory_limit.is_some() => {
+                let limit = limits.memory_limit.unwrap_or(u64::MAX);
+                if let Some(used) = memory::group_pss(pid).filter(|used| *used > limit) {
+                    return Some(Stop::MemoryLimit(used));
+                }
+            }
+        }
+    }
+}
