@@ -25,8 +25,14 @@ export declare const CODES: {
   readonly SPAWN_FAILED: 'SPAWN_FAILED'
   /** The manifest's build step failed; `details` carry its output. */
   readonly BUILD_FAILED: 'BUILD_FAILED'
-  /** Ran past its timeout; the whole process group was killed. */
+  /**
+   * Ran past its timeout (counted from process start, or from the call while
+   * it waited on a build); the whole process group was killed. If it had
+   * already written a complete response, the message says so.
+   */
   readonly TIMEOUT: 'TIMEOUT'
+  /** `maxQueue` calls were already waiting; nothing ran. */
+  readonly QUEUE_FULL: 'QUEUE_FULL'
   /** The AbortSignal fired or the runtime was closed; the process group was killed. */
   readonly CANCELLED: 'CANCELLED'
   /** stdout passed `maxOutputBytes`; the process group was killed. */
@@ -39,6 +45,8 @@ export declare const CODES: {
   readonly EXIT_ERROR: 'EXIT_ERROR'
   /** Died of a signal the runtime did not send; `InvokeResult.signal` is set. */
   readonly KILLED: 'KILLED'
+  /** A warm worker exited or was not ready in time; `details` carry its stderr tail. */
+  readonly WORKER_START_FAILED: 'WORKER_START_FAILED'
   /** The function asks for a sandbox this OS cannot enforce (not Linux, Landlock off or too old); it did not run. */
   readonly SANDBOX_UNAVAILABLE: 'SANDBOX_UNAVAILABLE'
 }
@@ -53,8 +61,9 @@ export type OutcomeCode = (typeof CODES)[keyof typeof CODES]
 /** A runtime definition: how to start a function written for it. */
 export interface RuntimeSpec {
   /**
-   * The program, found on PATH, or an absolute path. An array gives
-   * candidates tried in order (e.g. `["python3", "python"]`).
+   * The program, found on PATH, or an absolute path. An array is the program
+   * followed by its leading arguments (e.g. `["python3", "-S"]`); `args`
+   * come after those.
    */
   command: string | string[]
   /** Arguments placed before the entry file. Default: none. */
@@ -109,6 +118,17 @@ export interface RuntimeOptions {
    * with `SANDBOX_UNAVAILABLE` and does not run. Default: none.
    */
   sandbox?: boolean | SandboxPolicy
+  /** Calls allowed to wait for a slot; one more resolves `QUEUE_FULL` at once. Default: unlimited. */
+  maxQueue?: number
+  /** Where compiled artifacts (Go binaries) are written. Default: `<function dir>/.alyx`. */
+  cacheDir?: string
+  /**
+   * On SIGINT/SIGTERM/SIGHUP, stop running functions (SIGTERM, then SIGKILL
+   * after `killGraceMs`; they resolve `CANCELLED`), then re-raise the signal
+   * if no other handler is installed. `false` for hosts that drain and
+   * `close()` themselves. Default: `true`.
+   */
+  handleSignals?: boolean
 }
 
 /** What a valid internal token says (`tokenClaims`). */
@@ -178,6 +198,8 @@ export interface InvokeResultBase {
   exitCode: number | null
   /** The signal the process died of (e.g. `"SIGKILL"`), when it did. */
   signal?: string
+  /** Time spent waiting for a slot (or a build) before the process started, in ms. */
+  queuedMs: number
 }
 
 /** The function answered `success: true`. */
@@ -259,6 +281,8 @@ export interface BuildConfig {
   output: string
   /** Globs (relative to the function directory) whose changes make the output stale. */
   watch: string[]
+  /** A duration; the build is killed past it. Default: `"10m"`. */
+  timeout?: string
 }
 
 /** A parsed, validated `manifest.yaml`. Unknown keys are ignored. */
@@ -363,6 +387,24 @@ export interface BuildReport {
   output: string
 }
 
+/** What `build()` did for one function. */
+export interface FunctionBuildReport extends BuildReport {
+  name: string
+  /** `false` when the artifact was up to date and nothing ran. */
+  built: boolean
+}
+
+/** Calls running and waiting. */
+export interface Counts {
+  running: number
+  queued: number
+}
+
+/** `stats()`: totals, and per function with calls. */
+export interface Stats extends Counts {
+  functions: Record<string, Counts>
+}
+
 export interface WatchEvent {
   type: 'added' | 'changed' | 'removed' | 'build' | 'error'
   /** The function concerned. */
@@ -446,7 +488,19 @@ export declare class FunctionRuntime {
    * @throws TypeError (rejects) on a malformed event.
    */
   emit(event: HookEvent, options?: EmitOptions): Promise<InvokeResult[]>
-  /** Stops schedules and watchers and kills running functions (they resolve `CANCELLED`). Idempotent. */
+  /**
+   * Runs build steps and Go compiles now, for `name` or every function that
+   * has one; a build already under way is shared. Never rejects for a failed
+   * build (see `success`).
+   */
+  build(name?: string): Promise<FunctionBuildReport[]>
+  /** Calls running and waiting, in total and per function. */
+  stats(): Stats
+  /**
+   * Stops schedules, watchers and builds, and ends running and queued calls (they
+   * resolve `CANCELLED`; running ones get SIGTERM, then SIGKILL after
+   * `killGraceMs`). Idempotent.
+   */
   close(): Promise<void>
 }
 

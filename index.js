@@ -32,12 +32,24 @@ function checkStringMap(v, name) {
   }
 }
 
-function checkMs(v, name, { allowZero = false } = {}) {
+// Timers in ms are bounded like setTimeout's: a larger value is a mistake.
+const MAX_MS = 2 ** 31 - 1
+
+// `5000` vs `"5000"`: say which it was.
+function describe(v) {
+  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : typeof v === 'number' ? String(v) : `a ${typeof v}`
+}
+
+function checkInt(v, name, { allowZero = false, max = Number.MAX_SAFE_INTEGER, unit = '' } = {}) {
   if (v === undefined || v === null) return
   check(
-    typeof v === 'number' && Number.isInteger(v) && (allowZero ? v >= 0 : v > 0),
-    `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(v)}`,
+    typeof v === 'number' && Number.isInteger(v) && (allowZero ? v >= 0 : v > 0) && v <= max,
+    `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer${unit} of at most ${max}, got ${describe(v)}`,
   )
+}
+
+function checkMs(v, name, { allowZero = false } = {}) {
+  checkInt(v, name, { allowZero, max: MAX_MS, unit: ' (milliseconds)' })
 }
 
 function checkSandbox(sandbox) {
@@ -63,8 +75,15 @@ function runtimeOptionsJson(options) {
     'options.functionsDir must be a non-empty string',
   )
   for (const k of ['timeoutMs', 'tokenTtlMs']) checkMs(options[k], `options.${k}`)
-  for (const k of ['maxConcurrency', 'maxOutputBytes', 'killGraceMs']) checkMs(options[k], `options.${k}`, { allowZero: true })
+  checkMs(options.killGraceMs, 'options.killGraceMs', { allowZero: true })
+  for (const k of ['maxConcurrency', 'maxOutputBytes', 'maxQueue']) checkInt(options[k], `options.${k}`, { allowZero: true })
   if (options.alyxUrl !== undefined) check(typeof options.alyxUrl === 'string', 'options.alyxUrl must be a string')
+  if (options.cacheDir !== undefined) {
+    check(typeof options.cacheDir === 'string' && options.cacheDir.length > 0, 'options.cacheDir must be a non-empty string')
+  }
+  if (options.handleSignals !== undefined) {
+    check(typeof options.handleSignals === 'boolean', 'options.handleSignals must be a boolean')
+  }
   checkStringMap(options.env, 'options.env')
   if (options.tokenSecret !== undefined) check(typeof options.tokenSecret === 'string', 'options.tokenSecret must be a string')
   const allow = options.allowCallEnv
@@ -93,28 +112,48 @@ function runtimeOptionsJson(options) {
   return JSON.stringify(options)
 }
 
-// ---- host exit: kill every running function's process group ----
+// ---- host exit and host signals (CONTRACT §6, §14; README "Host signals") ----
+//
+// Exit: every function process group of this process is SIGKILLed (the last
+// resort: nothing can wait any more). In a worker thread, only that thread's
+// runtimes are shut down (the native side also does it when the thread's
+// environment is torn down, e.g. on worker.terminate()).
+// Signals (main thread; workers get none): runtimes with `handleSignals`
+// (the default) close — SIGTERM, killGraceMs, SIGKILL, calls resolve
+// CANCELLED — then the signal is re-raised if ours was the only handler.
 
-let liveRuntimes = 0
+const { isMainThread } = require('node:worker_threads')
+
+const liveRuntimes = new Set()
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP']
 const signalHandlers = {}
 
 function onExit() {
-  native.killAllProcessGroups()
+  if (isMainThread) native.killAllProcessGroups()
+  else for (const rt of liveRuntimes) rt._shutdownNow()
 }
 
-function installExitHooks() {
-  if (liveRuntimes++ > 0) return
-  process.on('exit', onExit)
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    const handler = () => {
-      native.killAllProcessGroups()
-      // Alone on this signal, we must not swallow it: restore the default
-      // and re-raise, so the host dies of it exactly as it would without us.
-      if (process.listenerCount(sig) === 1) {
-        removeExitHooks(true)
-        process.kill(process.pid, sig)
-      }
+function onSignal(sig) {
+  const alone = process.listenerCount(sig) === 1
+  const closing = [...liveRuntimes].filter((rt) => rt._handlesSignals).map((rt) => rt.close())
+  Promise.allSettled(closing).then(() => {
+    // Alone on this signal, we must not swallow it: restore the default and
+    // re-raise, so the host dies of it exactly as it would without us.
+    if (alone) {
+      removeSignalHooks()
+      process.kill(process.pid, sig)
     }
+  })
+}
+
+function syncHooks() {
+  process.removeListener('exit', onExit)
+  if (liveRuntimes.size > 0) process.on('exit', onExit)
+  const signals = isMainThread && [...liveRuntimes].some((rt) => rt._handlesSignals)
+  if (!signals) return removeSignalHooks()
+  for (const sig of SIGNALS) {
+    if (signalHandlers[sig]) continue
+    const handler = () => onSignal(sig)
     try {
       process.on(sig, handler)
       signalHandlers[sig] = handler
@@ -124,14 +163,21 @@ function installExitHooks() {
   }
 }
 
-function removeExitHooks(force) {
-  if (!force && --liveRuntimes > 0) return
-  liveRuntimes = 0
-  process.removeListener('exit', onExit)
+function removeSignalHooks() {
   for (const [sig, handler] of Object.entries(signalHandlers)) {
     process.removeListener(sig, handler)
     delete signalHandlers[sig]
   }
+}
+
+function registerRuntime(rt) {
+  liveRuntimes.add(rt)
+  syncHooks()
+}
+
+function unregisterRuntime(rt) {
+  liveRuntimes.delete(rt)
+  syncHooks()
 }
 
 // ---- FunctionRuntime ----
@@ -187,7 +233,14 @@ class FunctionRuntime {
       throw new TypeError(e.message)
     }
     natives.set(this, this.#native)
-    installExitHooks()
+    Object.defineProperty(this, '_handlesSignals', { value: options.handleSignals !== false })
+    registerRuntime(this)
+  }
+
+  /** Internal: start closing now, without waiting (host exit in a worker). */
+  _shutdownNow() {
+    this.#closed = true
+    this.#native.shutdown()
   }
 
   async invoke(name, input, options = {}) {
@@ -225,13 +278,16 @@ class FunctionRuntime {
       timeoutMs: o.timeoutMs ?? null,
       requestId,
     })
+    // Log entries arrive in batches (a JSON array), all before the result.
     const onLog = o.onLog
       ? (text) => {
-          try {
-            o.onLog(JSON.parse(text))
-          } catch (e) {
-            // A throwing callback must not take the invocation (or the host) down.
-            process.emitWarning(`onLog callback threw: ${e?.stack ?? e}`, 'AlyxRuntimeWarning')
+          for (const entry of JSON.parse(text)) {
+            try {
+              o.onLog(entry)
+            } catch (e) {
+              // A throwing callback must not take the invocation (or the host) down.
+              process.emitWarning(`onLog callback threw: ${e?.stack ?? e}`, 'AlyxRuntimeWarning')
+            }
           }
         }
       : undefined
@@ -244,6 +300,20 @@ class FunctionRuntime {
       return JSON.parse(text)
     } finally {
       signal?.removeEventListener('abort', abort)
+    }
+  }
+
+  /**
+   * Runs build steps and Go compiles now, for `name` or for every function
+   * that has one; resolves with one report per function.
+   */
+  async build(name) {
+    if (this.#closed) throw new Error('FunctionRuntime is closed')
+    check(name === undefined || typeof name === 'string', `function name must be a string, got ${typeof name}`)
+    try {
+      return JSON.parse(await this.#native.build(name))
+    } catch (e) {
+      throw new Error(e.message)
     }
   }
 
@@ -361,7 +431,7 @@ class FunctionRuntime {
       this.#closing = Promise.all(watchers)
         .then(() => this.#native.close())
         .then(() => Promise.all(schedulers))
-        .finally(() => removeExitHooks(false))
+        .finally(() => unregisterRuntime(this))
     }
     return this.#closing
   }

@@ -39,12 +39,39 @@ fn type_error(message: impl std::fmt::Display) -> Error {
 #[napi]
 impl NativeRuntime {
     /// `optionsJson`: `RuntimeOptions` as JSON.
+    /// When the JS environment goes away (a `worker_threads` Worker ends or
+    /// is terminated), the runtime closes: its functions get SIGTERM, then
+    /// SIGKILL after `killGraceMs`.
     #[napi(constructor)]
-    pub fn new(options_json: String) -> Result<Self> {
+    pub fn new(env: Env, options_json: String) -> Result<Self> {
         let options: RuntimeOptions =
             serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
-        let inner = Runtime::new(options).map_err(type_error)?;
-        Ok(NativeRuntime { inner: Arc::new(inner) })
+        let inner = Arc::new(Runtime::new(options).map_err(type_error)?);
+        let weak = Arc::downgrade(&inner);
+        env.add_env_cleanup_hook(weak, |weak| {
+            if let Some(rt) = weak.upgrade() {
+                rt.shutdown();
+            }
+        })?;
+        Ok(NativeRuntime { inner })
+    }
+
+    /// Starts closing without waiting (see `close`).
+    #[napi]
+    pub fn shutdown(&self) {
+        self.inner.shutdown();
+    }
+
+    /// `build(name?)`: `FunctionBuildReport[]` as JSON; rejects for an
+    /// unknown or invalid function.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn build<'env>(&self, env: &'env Env, name: Option<String>) -> Result<PromiseRaw<'env, String>> {
+        self.inner.capture_host_env();
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move {
+            let reports = inner.build_reports(name.as_deref()).await;
+            reports.map(|r| to_json(&r)).map_err(|e| Error::new(Status::GenericFailure, e.message))
+        })
     }
 
     /// A cancel handle for the next `invoke` (a child of the close token).
@@ -70,15 +97,17 @@ impl NativeRuntime {
         let mut options: InvokeOptions =
             serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid invoke options: {e}")))?;
         options.cancel = call.map(|c| c.token.clone());
-        if let Some(tsfn) = on_log {
-            options.on_log = Some(Arc::new(move |entry| {
-                let text = serde_json::to_string(entry).expect("log entries serialise");
-                tsfn.call(text, ThreadsafeFunctionCallMode::NonBlocking);
-            }));
+        let (sink, batches) = tokio::sync::mpsc::channel(LOG_BATCHES_IN_FLIGHT);
+        if on_log.is_some() {
+            options.on_log = Some(sink);
         }
         let pending = self.inner.invoke(&name, input_json, options);
         env.spawn_future(async move {
-            pending.await.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+            // Every onLog batch is delivered (and its callback has run)
+            // before the result is: the forwarder ends when the call's
+            // sender is dropped, at the end of the call.
+            let (result, ()) = tokio::join!(pending, forward_logs(batches, on_log));
+            result.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
         })
     }
 
@@ -178,6 +207,24 @@ impl NativeRuntime {
     pub async fn close(&self) -> Result<()> {
         self.inner.close().await;
         Ok(())
+    }
+}
+
+/// Batches of log entries waiting for the JS thread, per call: bounded, so a
+/// flooding function waits for `onLog` instead of growing host memory.
+const LOG_BATCHES_IN_FLIGHT: usize = 4;
+
+/// Hands each batch to `onLog` as a JSON array and waits until it has run.
+async fn forward_logs(
+    mut batches: tokio::sync::mpsc::Receiver<Vec<alyx_core::LogEntry>>,
+    on_log: Option<ThreadsafeFunction<String, (), String, Status, false>>,
+) {
+    let Some(tsfn) = on_log else { return };
+    while let Some(batch) = batches.recv().await {
+        if tsfn.call_async(to_json(&batch)).await.is_err() {
+            // The JS side is gone (env teardown): drain without delivering.
+            batches.close();
+        }
     }
 }
 

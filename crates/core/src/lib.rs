@@ -39,5 +39,5 @@ pub use options::{Closed, InvokeOptions, RuntimeOptions};
 pub use outcome::{Code, ErrorInfo, InvokeResult, LogEntry, LogLevel, LogSource};
 pub use process::group::kill_all as kill_all_process_groups;
 pub use protocol::{parse_stdout, ParsedStdout};
-pub use runtime::Runtime;
+pub use runtime::{FunctionBuild, Runtime};
 pub use runtime_info::RuntimeInfo;

@@ -6,9 +6,6 @@ use serde_json::{Map, Value};
 
 use crate::outcome::{LogEntry, LogLevel, LogSource};
 
-/// Retained stderr per invocation; older lines are dropped past this.
-pub const STDERR_RETAIN_BYTES: usize = 1024 * 1024;
-
 /// Parses one stderr line. A JSON object with string `level` and `message` is
 /// a structured log; anything else is an `info` line as written.
 pub fn parse_stderr_line(line: &str) -> LogEntry {
@@ -56,47 +53,109 @@ pub fn log_from_object(mut obj: Map<String, Value>, source: LogSource) -> Option
     Some(LogEntry { level, message, data, timestamp, source })
 }
 
-/// Stderr lines kept for the result, capped at `limit` bytes: once over, the
-/// oldest lines go, and a marker at the front says how many.
+/// The one retention cap of a call's logs (CONTRACT §14): stderr lines,
+/// stdout lines before the response and the response's own `logs` share it.
+pub const RETAIN_BYTES: usize = 1024 * 1024;
+/// Retained stderr per invocation while it streams (the shared cap applies
+/// again when the call's logs are put together).
+pub const STDERR_RETAIN_BYTES: usize = RETAIN_BYTES;
+
+/// The bytes an entry counts for against the cap.
+pub fn entry_bytes(entry: &LogEntry) -> usize {
+    let data = entry.data.as_ref().map_or(0, |d| serde_json::to_string(d).map_or(0, |t| t.len()));
+    entry.message.len() + data + entry.timestamp.as_ref().map_or(0, String::len) + 1
+}
+
+/// Log entries kept under `limit` bytes: once over, the oldest go.
 #[derive(Debug)]
-pub struct StderrLog {
+pub struct Retained {
     entries: VecDeque<(LogEntry, usize)>,
     bytes: usize,
     limit: usize,
-    dropped_lines: u64,
-    dropped_bytes: u64,
+    dropped: Dropped,
 }
 
-impl StderrLog {
+/// How many entries (and bytes) were dropped to stay under the cap.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    pub entries: u64,
+    pub bytes: u64,
+}
+
+impl Retained {
     pub fn new(limit: usize) -> Self {
-        StderrLog { entries: VecDeque::new(), bytes: 0, limit, dropped_lines: 0, dropped_bytes: 0 }
+        Retained { entries: VecDeque::new(), bytes: 0, limit, dropped: Dropped::default() }
     }
 
-    pub fn push(&mut self, entry: LogEntry, raw_len: usize) {
-        self.bytes += raw_len;
-        self.entries.push_back((entry, raw_len));
+    /// Adds `entry`, counting `size` bytes (its raw line length, or
+    /// `entry_bytes`).
+    pub fn push(&mut self, entry: LogEntry, size: usize) {
+        self.bytes += size;
+        self.entries.push_back((entry, size));
         while self.bytes > self.limit && self.entries.len() > 1 {
             let (_, len) = self.entries.pop_front().expect("len > 1");
             self.bytes -= len;
-            self.dropped_lines += 1;
-            self.dropped_bytes += len as u64;
+            self.dropped.entries += 1;
+            self.dropped.bytes += len as u64;
         }
     }
 
-    pub fn into_entries(self) -> Vec<LogEntry> {
-        let mut out = Vec::with_capacity(self.entries.len() + 1);
-        if self.dropped_lines > 0 {
+    pub fn push_sized(&mut self, entry: LogEntry) {
+        let size = entry_bytes(&entry);
+        self.push(entry, size);
+    }
+
+    pub fn dropped(&self) -> Dropped {
+        self.dropped
+    }
+
+    /// The kept entries, without a marker (see `from_parts` to rebuild).
+    pub fn into_kept(self) -> Vec<LogEntry> {
+        self.entries.into_iter().map(|(e, _)| e).collect()
+    }
+
+    /// A section from entries kept elsewhere and what was dropped there.
+    pub fn from_parts(entries: Vec<LogEntry>, dropped: Dropped, limit: usize) -> Self {
+        let mut r = Retained::new(usize::MAX);
+        for entry in entries {
+            r.push_sized(entry);
+        }
+        r.limit = limit;
+        r.dropped = dropped;
+        r
+    }
+
+    /// Puts sections together in order (response, stdout, stderr) under the
+    /// one cap: the oldest entries go first, and one marker at the front
+    /// says how many went, from every section together.
+    pub fn merge(sections: Vec<Retained>, limit: usize) -> Vec<LogEntry> {
+        let mut all = Retained::new(limit);
+        for section in sections {
+            all.dropped.entries += section.dropped.entries;
+            all.dropped.bytes += section.dropped.bytes;
+            for (entry, size) in section.entries {
+                all.push(entry, size);
+            }
+        }
+        let mut out = Vec::with_capacity(all.entries.len() + 1);
+        if all.dropped.entries > 0 {
             out.push(LogEntry::plain(
                 LogSource::Stderr,
                 LogLevel::Warn,
                 format!(
-                    "[alyx] {} earlier stderr lines ({} bytes) dropped: retained stderr is capped at {} bytes",
-                    self.dropped_lines, self.dropped_bytes, self.limit
+                    "[alyx] {} earlier log entries ({} bytes) dropped: a call's logs are capped at {} bytes",
+                    all.dropped.entries, all.dropped.bytes, limit
                 ),
             ));
         }
-        out.extend(self.entries.into_iter().map(|(e, _)| e));
+        out.extend(all.entries.into_iter().map(|(e, _)| e));
         out
+    }
+
+    /// The entries of this section alone, with its marker if it dropped any.
+    pub fn into_entries(self) -> Vec<LogEntry> {
+        let limit = self.limit;
+        Retained::merge(vec![self], limit)
     }
 }
 
@@ -137,22 +196,39 @@ mod tests {
 
     #[test]
     fn cap_drops_oldest_and_marks_it() {
-        let mut log = StderrLog::new(10);
+        let mut log = Retained::new(10);
         for i in 0..5 {
             log.push(LogEntry::plain(LogSource::Stderr, LogLevel::Info, format!("line{i}")), 6);
         }
         let out = log.into_entries();
         assert_eq!(out.len(), 2);
-        assert!(out[0].message.contains("4 earlier stderr lines"), "{}", out[0].message);
+        assert!(out[0].message.contains("4 earlier log entries"), "{}", out[0].message);
         assert_eq!(out[1].message, "line4");
     }
 
     #[test]
     fn under_cap_has_no_marker() {
-        let mut log = StderrLog::new(100);
+        let mut log = Retained::new(100);
         log.push(LogEntry::plain(LogSource::Stderr, LogLevel::Info, "a"), 2);
         let out = log.into_entries();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].message, "a");
+    }
+
+    #[test]
+    fn sections_share_one_cap_and_one_marker() {
+        let section = |n: usize, tag: &str| {
+            let mut r = Retained::new(100);
+            for i in 0..n {
+                r.push(LogEntry::plain(LogSource::Stderr, LogLevel::Info, format!("{tag}{i}")), 10);
+            }
+            r
+        };
+        let out = Retained::merge(vec![section(20, "r"), section(5, "o"), section(5, "e")], 100);
+        assert_eq!(out.len(), 11, "{out:?}");
+        assert!(out[0].message.contains("20 earlier log entries"), "{}", out[0].message);
+        assert_eq!(out[1].message, "o0");
+        assert_eq!(out[10].message, "e4");
+        assert_eq!(out.iter().filter(|e| e.message.starts_with("[alyx]")).count(), 1);
     }
 }

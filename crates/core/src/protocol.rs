@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::logs::log_from_object;
+use crate::logs::{log_from_object, Dropped, Retained, RETAIN_BYTES};
 use crate::outcome::{ErrorInfo, LogEntry, LogLevel, LogSource};
 
 #[derive(Debug, Serialize)]
@@ -54,6 +54,7 @@ impl Request<'_> {
     }
 
     #[cfg(test)]
+    #[cfg(test)]
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec(self).expect("request always serialises");
         bytes.push(b'\n');
@@ -69,16 +70,20 @@ pub struct Response {
     /// (when only the last line held the response).
     pub output: Option<OutputAt>,
     pub error: Option<ErrorInfo>,
+    /// Kept under the retention cap (`logs.rs`); `logs_dropped` counts the rest.
     pub logs: Vec<LogEntry>,
+    pub logs_dropped: Dropped,
 }
 
-/// What stdout held: the response, if any, and the lines before it.
+/// What stdout held: the response, if any, and the lines before it (the
+/// newest of them, under the retention cap; `stdout_dropped` counts the rest).
 #[derive(Debug)]
 pub struct ParsedStdout {
     pub response: Option<Response>,
     pub stdout_logs: Vec<LogEntry>,
     /// Why there is no response (`None` when there is one).
     pub rejection: Option<Rejection>,
+    pub stdout_dropped: Dropped,
 }
 
 /// Which response rule (docs/PROTOCOL.md) stdout failed.
@@ -136,38 +141,105 @@ struct RawResponse<'a> {
     #[serde(default)]
     error: Option<Value>,
     #[serde(default)]
-    logs: Option<Value>,
+    logs: BoundedLogs,
+}
+
+/// A response's `logs`, kept under the retention cap while they are read,
+/// so a response with millions of entries never holds them all.
+#[derive(Default)]
+struct BoundedLogs(Option<Retained>);
+
+impl<'de> Deserialize<'de> for BoundedLogs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LogsVisitor)
+    }
+}
+
+struct LogsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LogsVisitor {
+    type Value = BoundedLogs;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of log entries")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<BoundedLogs, A::Error> {
+        let mut kept = Retained::new(RETAIN_BYTES);
+        while let Some(item) = seq.next_element::<Value>()? {
+            let entry = match item {
+                Value::Object(obj) => log_from_object(obj, LogSource::Response),
+                Value::String(s) => Some(LogEntry::plain(LogSource::Response, LogLevel::Info, s)),
+                _ => None,
+            };
+            if let Some(entry) = entry {
+                kept.push_sized(entry);
+            }
+        }
+        Ok(BoundedLogs(Some(kept)))
+    }
+    // Anything but an array holds no logs.
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<BoundedLogs, A::Error> {
+        while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+        Ok(BoundedLogs(None))
+    }
+    fn visit_unit<E>(self) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
 }
 
 /// Applies the response rules: the whole of stdout is one JSON object with a
 /// boolean `success`; else the last non-empty line is; the lines before it
 /// become `stdout` logs. Neither → no response.
 pub fn parse_stdout(stdout: &[u8]) -> ParsedStdout {
+    let none = |rejection| ParsedStdout {
+        response: None,
+        stdout_logs: Vec::new(),
+        rejection: Some(rejection),
+        stdout_dropped: Dropped::default(),
+    };
     let whole = match parse_document(stdout, true) {
-        Ok(response) => return ParsedStdout { response: Some(response), stdout_logs: Vec::new(), rejection: None },
+        Ok(response) => return ParsedStdout { response: Some(response), rejection: None, ..none(Rejection::Empty) },
         Err(rejection) => rejection,
     };
     let text = String::from_utf8_lossy(stdout);
-    let mut lines: Vec<&str> = text.lines().collect();
-    while lines.last().is_some_and(|l| l.trim().is_empty()) {
-        lines.pop();
-    }
-    let Some(last) = lines.pop() else {
-        return ParsedStdout { response: None, stdout_logs: Vec::new(), rejection: Some(Rejection::Empty) };
+    let mut lines = text.lines().rev().skip_while(|l| l.trim().is_empty());
+    let Some(last) = lines.next() else {
+        return none(Rejection::Empty);
     };
-    match parse_document(last.as_bytes(), false) {
-        Ok(response) => ParsedStdout {
-            response: Some(response),
-            stdout_logs: lines
-                .into_iter()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| LogEntry::plain(LogSource::Stdout, LogLevel::Info, l))
-                .collect(),
-            rejection: None,
-        },
+    let response = match parse_document(last.as_bytes(), false) {
+        Ok(response) => response,
         // The more telling of the two reasons: a near-miss beats "not JSON".
-        Err(line) => ParsedStdout { response: None, stdout_logs: Vec::new(), rejection: Some(whole.min(line)) },
+        Err(line) => return none(whole.min(line)),
+    };
+    // The lines before the response, newest first until the retention cap
+    // (`logs.rs`) is full; older ones are only counted, never held.
+    let mut kept = Vec::new();
+    let (mut bytes, mut dropped) = (0usize, Dropped::default());
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        if bytes + line.len() + 1 > RETAIN_BYTES && !kept.is_empty() {
+            dropped.entries += 1;
+            dropped.bytes += line.len() as u64 + 1;
+            continue;
+        }
+        bytes += line.len() + 1;
+        kept.push(LogEntry::plain(LogSource::Stdout, LogLevel::Info, line));
     }
+    kept.reverse();
+    ParsedStdout { response: Some(response), stdout_logs: kept, rejection: None, stdout_dropped: dropped }
 }
 
 /// Ordered from most to least telling, for `min` above.
@@ -215,7 +287,8 @@ fn parse_document(whole: &[u8], in_place: bool) -> Result<Response, Rejection> {
         success: raw.success,
         output,
         error: if raw.success { None } else { Some(error_from(raw.error)) },
-        logs: logs_from(raw.logs),
+        logs_dropped: raw.logs.0.as_ref().map(Retained::dropped).unwrap_or_default(),
+        logs: raw.logs.0.map(Retained::into_kept).unwrap_or_default(),
     })
 }
 
@@ -285,20 +358,6 @@ fn error_from(value: Option<Value>) -> ErrorInfo {
             details: None,
         },
     }
-}
-
-fn logs_from(value: Option<Value>) -> Vec<LogEntry> {
-    let Some(Value::Array(items)) = value else {
-        return Vec::new();
-    };
-    items
-        .into_iter()
-        .filter_map(|item| match item {
-            Value::Object(obj) => log_from_object(obj, LogSource::Response),
-            Value::String(s) => Some(LogEntry::plain(LogSource::Response, LogLevel::Info, s)),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -167,6 +167,32 @@ impl Runtime {
         engine.command(&function, runtime, &env, &host).await.map(|(_, ready)| ready.report)
     }
 
+    /// `build(name?)`: runs the build of `name`, or of every function that
+    /// has one (a build step or Go sources), now if stale. A failed build is
+    /// a report with `success: false`; an unknown name is an `Err`.
+    pub async fn build_reports(&self, name: Option<&str>) -> Result<Vec<FunctionBuild>, ErrorInfo> {
+        let names = match name {
+            Some(name) => vec![name.to_string()],
+            None => {
+                let (valid, _) = self.known_names();
+                valid.into_iter().filter(|n| self.builds_on_change(n)).collect()
+            }
+        };
+        let mut reports = Vec::with_capacity(names.len());
+        for name in names {
+            let report = match Runtime::build(self, &name).await {
+                Ok(Some(r)) => FunctionBuild { name, built: true, report: r },
+                Ok(None) => FunctionBuild { name, built: false, report: BuildReport::skipped() },
+                Err(e) if e.code == Code::BuildFailed.as_str() => {
+                    FunctionBuild { name, built: true, report: BuildReport::from_error(&e) }
+                }
+                Err(e) => return Err(e),
+            };
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
     /// Every runtime with availability, path and version.
     pub async fn runtimes(&self) -> Vec<crate::runtime_info::RuntimeInfo> {
         crate::runtime_info::describe_all(self.registry(), &self.host_env()).await
@@ -206,6 +232,12 @@ impl Runtime {
     pub fn watch(self: &Arc<Self>, debounce: Duration, sink: EventSink) -> Result<Watcher, String> {
         self.capture_host_env();
         crate::watch::start(Arc::clone(self) as Arc<dyn Watched>, debounce, sink)
+    }
+
+    /// Starts closing without waiting (host teardown: a worker thread's
+    /// environment going away); running functions get SIGTERM → SIGKILL.
+    pub fn shutdown(&self) {
+        self.closed.cancel();
     }
 
     /// Cancels every running or queued invocation (their results say
@@ -256,6 +288,17 @@ impl Watched for Runtime {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<BuildReport>, ErrorInfo>> + Send + 'a>> {
         Box::pin(Runtime::build(self, name))
     }
+}
+
+/// One function's entry in `build()`'s answer.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionBuild {
+    pub name: String,
+    /// False when the artifact was up to date and nothing ran.
+    pub built: bool,
+    #[serde(flatten)]
+    pub report: BuildReport,
 }
 
 fn parse_input(input: String) -> Result<Box<RawValue>, ErrorInfo> {

@@ -265,23 +265,8 @@ async fn settle(
             sink(WatchEvent::new(kind, name, paths));
             if rt.builds_on_change(name) {
                 let build = match rt.build(name).await {
-                    Ok(Some(report)) => Some(report),
-                    Ok(None) => None,
-                    Err(e) if e.code == Code::BuildFailed.as_str() => Some(BuildReport {
-                        success: false,
-                        duration_ms: e
-                            .details
-                            .as_ref()
-                            .and_then(|d| d.get("durationMs"))
-                            .and_then(|v| v.as_u64())
-                            .unwrap_or(0),
-                        output: e
-                            .details
-                            .as_ref()
-                            .and_then(|d| d.get("output"))
-                            .and_then(|v| v.as_str())
-                            .map_or_else(|| e.message.clone(), str::to_string),
-                    }),
+                    Ok(report) => report,
+                    Err(e) if e.code == Code::BuildFailed.as_str() => Some(BuildReport::from_error(&e)),
                     Err(e) => {
                         sink(WatchEvent { message: Some(e.message), ..WatchEvent::new(EventType::Error, name, paths) });
                         None

@@ -23,6 +23,23 @@ pub struct BuildReport {
     pub output: String,
 }
 
+impl BuildReport {
+    /// Nothing needed building.
+    pub fn skipped() -> Self {
+        BuildReport { success: true, duration_ms: 0, output: String::new() }
+    }
+
+    /// A failed build from its BUILD_FAILED error (details: output, durationMs).
+    pub fn from_error(e: &crate::outcome::ErrorInfo) -> Self {
+        let detail = |k: &str| e.details.as_ref().and_then(|d| d.get(k));
+        BuildReport {
+            success: false,
+            duration_ms: detail("durationMs").and_then(|v| v.as_u64()).unwrap_or(0),
+            output: detail("output").and_then(|v| v.as_str()).map_or_else(|| e.message.clone(), str::to_string),
+        }
+    }
+}
+
 /// How one build command runs: its environment and its bounds.
 pub(crate) struct Run<'a> {
     pub env: &'a [(OsString, OsString)],

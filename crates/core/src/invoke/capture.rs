@@ -3,30 +3,32 @@
 //! error messages. Built by the pipeline, read by supervise, consumed by
 //! classify.
 
-use std::sync::Arc;
-
 use tokio::io::AsyncRead;
 
 use super::redact::Redactor;
 use super::supervise::OverCap;
-use crate::logs::{parse_stderr_line, StderrLog, STDERR_RETAIN_BYTES};
+use crate::logs::{parse_stderr_line, Retained, STDERR_RETAIN_BYTES};
 use crate::outcome::LogEntry;
-use crate::process::capture::{read_capped, read_lines};
+use crate::process::capture::{read_capped, read_lines, LineSink};
 
-pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;
+/// `onLog`: batches of entries, in order, as they arrive. The channel is
+/// bounded, so a slow receiver slows the reading of stderr instead of
+/// growing host memory (CONTRACT §14); its receiver sees the channel close
+/// when the call is over, before the call's result is returned.
+pub type LogSink = tokio::sync::mpsc::Sender<Vec<LogEntry>>;
 
 /// Bytes of stdout/stderr quoted in an error's details.
 pub(crate) const EXCERPT_BYTES: usize = 4096;
 
 pub(crate) struct Capture {
     pub stdout: Vec<u8>,
-    pub stderr: StderrLog,
+    pub stderr: Retained,
     pub tail: Tail,
 }
 
 impl Capture {
     pub fn new() -> Self {
-        Capture { stdout: Vec::new(), stderr: StderrLog::new(STDERR_RETAIN_BYTES), tail: Tail::new(EXCERPT_BYTES) }
+        Capture { stdout: Vec::new(), stderr: Retained::new(STDERR_RETAIN_BYTES), tail: Tail::new(EXCERPT_BYTES) }
     }
 
     /// Reads both pipes to their end; fails as soon as stdout passes `max`.
@@ -39,23 +41,45 @@ impl Capture {
         redactor: &Redactor,
     ) -> Result<(), OverCap> {
         let Capture { stdout: buf, stderr: log, tail } = self;
-        let err = read_lines(stderr, STDERR_RETAIN_BYTES, redactor.secret().as_bytes(), |line, raw_len| {
-            let line = redactor.text(line);
-            tail.push(&line);
-            // Redacted again once parsed: a structured line may carry the token
-            // JSON-escaped, or in its timestamp or data (crate::redact).
-            let entry = redactor.log(parse_stderr_line(&line));
-            if let Some(sink) = on_log {
-                sink(&entry);
-            }
-            log.push(entry, raw_len);
-        });
+        let lines = StderrLines { log, tail, redactor, on_log, batch: Vec::new() };
+        let err = read_lines(stderr, STDERR_RETAIN_BYTES, redactor.secret().as_bytes(), lines);
         let out = async { read_capped(stdout, buf, max).await.map_err(|_| OverCap) };
         tokio::try_join!(out, async {
             err.await;
             Ok(())
         })
         .map(|_| ())
+    }
+}
+
+/// Each stderr line: redacted, kept (under the cap), in the tail, and
+/// batched for `onLog` (sent after each read).
+struct StderrLines<'a> {
+    log: &'a mut Retained,
+    tail: &'a mut Tail,
+    redactor: &'a Redactor,
+    on_log: Option<&'a LogSink>,
+    batch: Vec<LogEntry>,
+}
+
+impl LineSink for StderrLines<'_> {
+    fn line(&mut self, line: &str, raw_len: usize) {
+        let line = self.redactor.text(line);
+        self.tail.push(&line);
+        // Redacted again once parsed: a structured line may carry the token
+        // JSON-escaped, or in its timestamp or data (crate::redact).
+        let entry = self.redactor.log(parse_stderr_line(&line));
+        if self.on_log.is_some() {
+            self.batch.push(entry.clone());
+        }
+        self.log.push(entry, raw_len);
+    }
+
+    async fn chunk_done(&mut self) {
+        if let (Some(sink), false) = (self.on_log, self.batch.is_empty()) {
+            // A receiver that is gone only means nobody listens any more.
+            let _ = sink.send(std::mem::take(&mut self.batch)).await;
+        }
     }
 }
 

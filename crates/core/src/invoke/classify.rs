@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::capture::{Capture, EXCERPT_BYTES};
 use super::redact::Redactor;
 use super::supervise::{Stop, Supervised};
+use crate::logs::{Retained, RETAIN_BYTES};
 use crate::outcome::{Code, ErrorInfo, InvokeResult, LogEntry, Output};
 use crate::process::group::signal_name;
 use crate::process::Exit;
@@ -62,37 +63,41 @@ pub(crate) fn classify(run: Supervised, capture: Capture, terms: &Terms) -> Fini
         Exit::Code(c) => (Some(c), None),
         Exit::Signal(s) => (None, Some(signal_name(s))),
     };
-    let stderr_logs = stderr.into_entries();
-    let fail = |code: Code, message: String, details: Option<Map<String, Value>>| Finished {
+    let fail = |code: Code, message: String, details: Option<Map<String, Value>>, stderr: Retained| Finished {
         success: false,
         output: None,
         error: Some(ErrorInfo { details, ..ErrorInfo::new(code, message) }),
-        logs: stderr_logs.clone(),
+        logs: stderr.into_entries(),
         exit_code,
         signal: signal.clone(),
     };
     if let Some(stop) = run.stop {
         let (code, message) = stopped(stop, terms);
-        return fail(code, message, None);
+        return fail(code, message, None, stderr);
     }
     // A runtime's own heap cap (node/deno get --max-old-space-size from the
     // limit) ends the process before the sampler sees it: same outcome.
     if terms.memory_limit.is_some() && exit != Exit::Code(0) && tail.text().contains("heap out of memory") {
-        return fail(Code::MemoryLimitExceeded, memory_message(terms.memory_limit, None), None);
+        return fail(Code::MemoryLimitExceeded, memory_message(terms.memory_limit, None), None, stderr);
     }
     if let Exit::Signal(sig) = exit {
         let name = signal_name(sig);
         let details = details(&[("signal", name.clone().into()), ("stderr", tail.text().into())]);
-        return fail(Code::Killed, format!("function died of {name}"), Some(details));
+        return fail(Code::Killed, format!("function died of {name}"), Some(details), stderr);
     }
     let code = exit_code.unwrap_or(-1);
     let parsed = parse_stdout(&stdout);
     match parsed.response {
         Some(resp) if code == 0 || !resp.success => {
             let r = &terms.redactor;
-            let mut logs: Vec<LogEntry> = resp.logs.into_iter().map(|l| r.log(l)).collect();
-            logs.extend(parsed.stdout_logs.into_iter().map(|l| r.log(l)));
-            logs.extend(stderr_logs);
+            // One retention cap over all three sources (CONTRACT §14).
+            let section = |logs: Vec<LogEntry>, dropped| {
+                Retained::from_parts(logs.into_iter().map(|l| r.log(l)).collect(), dropped, RETAIN_BYTES)
+            };
+            let logs = Retained::merge(
+                vec![section(resp.logs, resp.logs_dropped), section(parsed.stdout_logs, parsed.stdout_dropped), stderr],
+                RETAIN_BYTES,
+            );
             let output = resp.success.then(|| match resp.output {
                 Some(OutputAt::Range(start, end)) => Output::Stdout { buf: stdout, start, end },
                 Some(OutputAt::Copied(raw)) => Output::Raw(raw),
@@ -113,13 +118,13 @@ pub(crate) fn classify(run: Supervised, capture: Capture, terms: &Terms) -> Fini
                 None => format!("function exited with code {code}"),
             };
             let details = details(&[("exitCode", code.into()), ("stderr", tail.text().into())]);
-            fail(Code::ExitError, message, Some(details))
+            fail(Code::ExitError, message, Some(details), stderr)
         }
         _ => {
             let stdout_text = terms.redactor.text(&String::from_utf8_lossy(&stdout)).into_owned();
             let details = details(&[("stdout", excerpt(&stdout_text).into()), ("stderr", tail.text().into())]);
             let message = parsed.rejection.unwrap_or(crate::protocol::Rejection::NotJson).describe();
-            fail(Code::InvalidOutput, message, Some(details))
+            fail(Code::InvalidOutput, message, Some(details), stderr)
         }
     }
 }
