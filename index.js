@@ -244,6 +244,7 @@ class FunctionRuntime {
   }
 
   async invoke(name, input, options = {}) {
+    const started = performance.now()
     if (this.#closed) throw new Error('FunctionRuntime is closed')
     check(typeof name === 'string', `function name must be a string, got ${typeof name}`)
     check(options === undefined || options === null || isPlainObject(options), 'invoke options must be an object')
@@ -297,7 +298,10 @@ class FunctionRuntime {
     signal?.addEventListener('abort', abort, { once: true })
     try {
       const text = await this.#native.invoke(name, inputJson, optionsJson, call, onLog)
-      return JSON.parse(text)
+      const result = JSON.parse(text)
+      // The whole call as the caller sees it, JSON on both sides included.
+      result.durationMs = Math.max(result.durationMs, Math.round(performance.now() - started))
+      return result
     } finally {
       signal?.removeEventListener('abort', abort)
     }

@@ -114,7 +114,21 @@ impl Tail {
         self.text[cut..].to_string()
     }
 
-    pub fn last_line(&self) -> Option<&str> {
-        self.text.lines().rev().find(|l| !l.trim().is_empty())
+    /// The line that best says what went wrong: the last one that looks
+    /// like an error (`Error:`, `Exception`, `Traceback`, `panic:`, `fatal`),
+    /// else the last non-empty one.
+    pub fn telling_line(&self) -> Option<&str> {
+        let lines = || self.text.lines().rev().map(str::trim).filter(|l| !l.is_empty());
+        lines().find(|l| is_telling(l)).or_else(|| lines().next())
     }
+}
+
+fn is_telling(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    line.starts_with("Traceback")
+        || lower.starts_with("panic:")
+        || lower.starts_with("fatal")
+        || lower.starts_with("thread '") && lower.contains("panicked")
+        || line.split_whitespace().next().is_some_and(|w| w.ends_with("Error:") || w.ends_with("Exception:"))
+        || lower.starts_with("error")
 }

@@ -72,7 +72,10 @@ pub(crate) fn classify(run: Supervised, capture: Capture, terms: &Terms) -> Fini
         signal: signal.clone(),
     };
     if let Some(stop) = run.stop {
-        let (code, message) = stopped(stop, terms);
+        let (code, mut message) = stopped(stop, terms);
+        if stop == Stop::Timeout && parse_stdout(&stdout).response.is_some() {
+            message.push_str(": it wrote a complete response but did not exit");
+        }
         return fail(code, message, None, stderr);
     }
     // A runtime's own heap cap (node/deno get --max-old-space-size from the
@@ -113,7 +116,7 @@ pub(crate) fn classify(run: Supervised, capture: Capture, terms: &Terms) -> Fini
             }
         }
         _ if code != 0 => {
-            let message = match tail.last_line() {
+            let message = match tail.telling_line() {
                 Some(last) => format!("function exited with code {code}: {last}"),
                 None => format!("function exited with code {code}"),
             };

@@ -75,7 +75,8 @@ pub(crate) fn check_call(call: &CallSpec) -> Result<(), ErrorInfo> {
             let message = format!("{what} is {} bytes; at most {MAX_CALL_VALUE_BYTES} are allowed", value.len());
             return Err(ErrorInfo::new(Code::InvalidInput, message));
         }
-        if value.contains('\0') {
+        // In JSON text (auth) a NUL is written `\u0000`.
+        if value.contains('\0') || value.contains("\\u0000") {
             return Err(ErrorInfo::new(Code::InvalidInput, format!("{what} must not contain a NUL character")));
         }
     }
@@ -156,4 +157,80 @@ pub(crate) fn plan(
         sandbox: None,
     };
     (plan, RequestParts { head, input: call.input, tail })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Registry;
+
+    fn function(memory: Option<&str>) -> FunctionDef {
+        let manifest = memory.map(|m| crate::manifest::parse_manifest(&format!("name: f\nmemory: {m}\n")).unwrap());
+        FunctionDef {
+            name: "f".into(),
+            dir: PathBuf::from("/fns/f"),
+            entry: PathBuf::from("/fns/f/index.js"),
+            runtime: "node".into(),
+            manifest,
+            env: [("FROM_MANIFEST".to_string(), "m".to_string())].into(),
+        }
+    }
+
+    fn call() -> CallSpec {
+        CallSpec {
+            request_id: "r1".into(),
+            input: RawValue::from_string("{\"a\":1}".into()).unwrap(),
+            auth: None,
+            env: [("CALL".to_string(), "c".to_string())].into(),
+            timeout_ms: Some(1234),
+        }
+    }
+
+    fn command() -> Command {
+        Command { program: "/usr/bin/node".into(), args: vec![], entry: Some("/fns/f/index.js".into()) }
+    }
+
+    #[test]
+    fn memory_flags_come_from_the_runtime_definition_before_the_entry() {
+        let registry = Registry::with_defaults();
+        let settings = Settings { alyx_url: "http://x", default_timeout_ms: 30_000 };
+        let (plan, _) = plan(
+            &function(Some("64mb")),
+            registry.get("node"),
+            command(),
+            EnvMap::new(),
+            call(),
+            &settings,
+            "tok",
+            1_000,
+        );
+        assert_eq!(plan.args, [OsString::from("--max-old-space-size=64"), OsString::from("/fns/f/index.js")]);
+        assert_eq!(plan.memory_limit, Some(64 * 1024 * 1024));
+        assert_eq!(plan.timeout, Duration::from_millis(1234));
+    }
+
+    #[test]
+    fn request_and_env_carry_the_call() {
+        let settings = Settings { alyx_url: "http://x", default_timeout_ms: 30_000 };
+        let (plan, request) = plan(&function(None), None, command(), EnvMap::new(), call(), &settings, "tok", 1_000);
+        let text = [request.head.as_slice(), request.input.get().as_bytes(), request.tail.as_slice()].concat();
+        let req: Value = serde_json::from_slice(&text).unwrap();
+        assert_eq!(req["context"]["deadline_ms"], 2234);
+        assert_eq!(req["context"]["env"], serde_json::json!({"FROM_MANIFEST": "m", "CALL": "c"}));
+        let env: std::collections::BTreeMap<_, _> = plan.env.into_iter().collect();
+        assert_eq!(env[&OsString::from("CALL")], "c");
+        assert_eq!(env[&OsString::from("ALYX_INTERNAL_TOKEN")], "tok");
+        assert_eq!(plan.args, [OsString::from("/fns/f/index.js")]);
+    }
+
+    #[test]
+    fn oversized_or_nul_call_values_are_invalid_input() {
+        let mut c = call();
+        c.request_id = "x".repeat(MAX_CALL_VALUE_BYTES + 1);
+        assert_eq!(check_call(&c).unwrap_err().code, "INVALID_INPUT");
+        let mut c = call();
+        c.auth = Some(serde_json::json!({"id": "a\u{0}b"}));
+        assert_eq!(check_call(&c).unwrap_err().code, "INVALID_INPUT");
+        assert!(check_call(&call()).is_ok());
+    }
 }
