@@ -31,6 +31,12 @@ const COMMANDS = {
     options: { dir: { type: 'string', default: DEFAULT_DIR }, timeout: { type: 'string' } },
     run: invoke,
   },
+  build: {
+    usage: 'build [name] [--dir D] [--json]',
+    summary: 'run build steps and Go compiles now (all functions that have one, or <name>)',
+    options: { dir: { type: 'string', default: DEFAULT_DIR } },
+    run: build,
+  },
   watch: {
     usage: 'watch [--dir D] [--json]',
     summary: 'print added/changed/removed/build events until Ctrl-C (--json: one JSON object per line)',
@@ -159,6 +165,30 @@ async function invoke(opts, [name, inputText, ...extra]) {
     if (res.error.details) console.error(err.dim(JSON.stringify(res.error.details, null, 2)))
   }
   return res.success ? 0 : 1
+}
+
+async function build(opts, [name, ...extra]) {
+  if (extra.length) throw new CliError(`unexpected arguments: ${extra.join(' ')}`)
+  requireDir(opts.dir)
+  const rt = runtimeFor(opts.dir)
+  let reports
+  try {
+    reports = await rt.build(name)
+  } catch (e) {
+    throw new CliError(e.message, 1)
+  } finally {
+    await rt.close()
+  }
+  if (opts.json) printJson(reports)
+  else if (reports.length === 0) console.log(`nothing to build in ${opts.dir}`)
+  else {
+    for (const r of reports) {
+      const state = !r.built ? out.dim('up to date') : r.success ? out.green('built') : out.red('FAILED')
+      console.log(`${r.name.padEnd(20)} ${state}${r.built ? out.dim(` in ${r.durationMs}ms`) : ''}`)
+      if (!r.success) console.log(r.output)
+    }
+  }
+  return reports.every((r) => r.success) ? 0 : 1
 }
 
 function parseInput(text) {

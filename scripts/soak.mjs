@@ -85,6 +85,9 @@ for (const kind of KINDS) {
 
 const rt = new FunctionRuntime({
   functionsDir: dir,
+  // Below the callers' concurrency, so admission queues (with `limited`'s
+  // manifest concurrency: the deadlock-prone mix).
+  maxConcurrency: Math.max(1, CONCURRENCY - 4),
   maxOutputBytes: 256 * 1024,
   killGraceMs: 200,
   env: { ALYX_SOAK_RUN: runId },
@@ -153,6 +156,8 @@ async function runOne(kind, i, phase) {
     timer = setTimeout(() => ac.abort(), lo + Math.floor(random() * (hi - lo)))
     options.signal = ac.signal
   }
+  let onLogCalls = 0
+  if (kind.onLog) options.onLog = () => onLogCalls++
   requestIds.push(requestId)
   pending.set(requestId, { kind: kind.name, startedAt: Date.now() })
   const st = stats.get(kind.name)
@@ -188,7 +193,7 @@ async function runOne(kind, i, phase) {
     (res) => {
       let verdict
       try {
-        verdict = kind.check(res, { requestId, input, pids: () => pidsOf(requestId) })
+        verdict = kind.check(res, { requestId, input, pids: () => pidsOf(requestId), onLogCalls: () => onLogCalls })
         if (verdict === null && res.requestId !== requestId) verdict = `requestId ${res.requestId}`
       } catch (e) {
         verdict = `check threw: ${e.message}`

@@ -190,7 +190,10 @@ export const KINDS = [
     // The grandchild keeps stdout and stderr open after the function exits:
     // the invocation must not wait for it, and it must die with the group.
     files: { 'bootstrap': sh(`cat >/dev/null; sleep 300 & echo $! >> "$P"; echo '{"success":true,"output":"left a grandchild"}'`) },
-    check: expectSuccess((res) => (res.durationMs < 5000 ? null : `took ${res.durationMs} ms: waited on the grandchild's pipe`)),
+    check: expectSuccess((res) => {
+      const ran = res.durationMs - res.queuedMs
+      return ran < 5000 ? null : `ran ${ran} ms: waited on the grandchild's pipe`
+    }),
   },
   {
     name: 'grandchild_detached',
@@ -208,6 +211,59 @@ export const KINDS = [
     input: bigInput,
     files: { 'bootstrap': sh(`echo '{"success":true,"output":"did not read"}'`) },
     check: expectSuccess((res) => (res.output === 'did not read' ? null : `output ${JSON.stringify(res.output)}`)),
+  },
+  {
+    name: 'leader_escape',
+    weight: 2,
+    expected: 'TIMEOUT',
+    // Long enough for python (behind a pyenv shim) to have escaped.
+    timeoutMs: 2500,
+    // Ignores SIGTERM and moves itself out of its process group into the
+    // host's: only signalling the leader by pid ends it (CONTRACT §14).
+    files: {
+      'main.py': py(
+        `import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nos.setpgid(0, os.getpgid(os.getppid()))\nsys.stdin.read()\ntime.sleep(300)`,
+      ),
+    },
+    check: expectCode('TIMEOUT', (res) => {
+      const ran = res.durationMs - res.queuedMs
+      return ran < 2500 + 200 + 1000 + 1000 ? null : `ran ${ran} ms`
+    }),
+  },
+  {
+    name: 'log_flood',
+    weight: 3,
+    expected: 'success',
+    timeoutMs: LONG_TIMEOUT_MS,
+    onLog: true,
+    // 50,000 stdout lines before the response and 14,000 stderr lines
+    // streamed to onLog: over the one 1 MiB cap together.
+    files: {
+      'bootstrap': sh(
+        `cat >/dev/null; yes out | head -n 50000; yes "err 0123456789012345678901234567890123456789012345678901234567" | head -n 14000 >&2; echo '{"success":true,"output":"flooded","logs":["from the response"]}'`,
+      ),
+    },
+    check: expectSuccess((res, ctx) => {
+      const markers = res.logs.filter((l) => l.message.startsWith('[alyx]')).length
+      if (markers !== 1) return `${markers} markers`
+      const bytes = res.logs.reduce((n, l) => n + l.message.length + 1, 0)
+      if (bytes > 1024 * 1024 + 4096) return `retained ${bytes} bytes of logs`
+      if (ctx.onLogCalls() !== 14_000) return `onLog called ${ctx.onLogCalls()} times before resolve`
+      return null
+    }),
+  },
+  {
+    name: 'limited',
+    weight: 6,
+    expected: 'success',
+    timeoutMs: LONG_TIMEOUT_MS,
+    // Manifest concurrency 1 under the soak's maxConcurrency: the mix that
+    // deadlocked when a global slot was taken before the function's.
+    files: {
+      'bootstrap': sh(`cat >/dev/null; sleep 0.02; echo '{"success":true,"output":"limited"}'`),
+      'manifest.yaml': 'name: limited\nconcurrency: 1\n',
+    },
+    check: expectSuccess(),
   },
   {
     name: 'aborted',

@@ -441,3 +441,28 @@ async fn finished_invocations_leave_no_tasks_behind() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(metrics.num_alive_tasks(), baseline, "a task outlived its invocation");
 }
+
+/// CONTRACT §14: only stdin, stdout and stderr reach a function, even when
+/// the host holds an fd opened without close-on-exec.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_fd_without_cloexec_does_not_reach_a_function() {
+    let tmp = tempfile::tempdir().unwrap();
+    let leaky = std::ffi::CString::new(tmp.path().join("leak").to_str().unwrap()).unwrap();
+    // SAFETY: a plain open(2) of a path we own, without O_CLOEXEC on purpose.
+    let fd = unsafe { libc::open(leaky.as_ptr(), libc::O_CREAT | libc::O_RDWR, 0o600) };
+    assert!(fd > 2);
+    let dir = tmp.path().join("fds");
+    std::fs::create_dir(&dir).unwrap();
+    let script = dir.join("bootstrap");
+    let body = format!(
+        "#!/bin/sh\ncat >/dev/null\nif [ -e /proc/$$/fd/{fd} ]; then r=leaked; else r=clean; fi\necho \"{{\\\"success\\\":true,\\\"output\\\":\\\"$r\\\"}}\"\n"
+    );
+    std::fs::write(&script, body).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let rt = Arc::new(Runtime::new(RuntimeOptions { functions_dir: tmp.path().into(), ..Default::default() }).unwrap());
+    let res = invoke(&rt, "fds", "null").await;
+    // SAFETY: closes the fd opened above.
+    unsafe { libc::close(fd) };
+    assert_eq!(json(&res)["output"], "clean", "{}", res.to_json());
+}

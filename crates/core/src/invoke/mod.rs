@@ -85,11 +85,16 @@ impl Engine {
         let timeout = plan::timeout_of(&call.spec, &function, &settings);
         // A call waiting on a build ends at its own deadline (counted from
         // the call) or abort; the build itself goes on for the next caller.
-        let command = tokio::select! {
-            biased;
-            _ = call.cancel.cancelled() => return Err(cancelled()),
-            _ = tokio::time::sleep_until(deadline_after(call.started, timeout)) => return Err(build_wait_timeout(timeout)),
-            ready = self.command(&function, runtime, &env, host) => ready?.0,
+        let preparing = self.command(&function, runtime, &env, host);
+        let command = if function.build().is_none() && runtime.launch != Launch::GoBuild {
+            preparing.await?.0
+        } else {
+            tokio::select! {
+                biased;
+                _ = call.cancel.cancelled() => return Err(cancelled()),
+                _ = tokio::time::sleep_until(deadline_after(call.started, timeout)) => return Err(build_wait_timeout(timeout)),
+                ready = preparing => ready?.0,
+            }
         };
         let _admitted = self.admission.admit(&function.name, function.concurrency(), call.entry, &call.cancel).await?;
         *queued_ms = call.started.elapsed().as_millis() as u64;

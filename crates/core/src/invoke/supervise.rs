@@ -58,15 +58,20 @@ where
     tokio::pin!(io);
     let mut io_done = false;
     let mut stop = watch(process, io.as_mut(), &mut io_done, limits).await;
+    // After a SIGKILL, waiting for the leader and draining share one
+    // DRAIN_AFTER_KILL: a call ends at most killGraceMs + 1 s after its
+    // deadline, abort or close (CONTRACT §14).
+    let mut drain_until = None;
     if stop.is_some() {
-        process.terminate(limits.kill_grace).await;
+        drain_until = process.terminate(limits.kill_grace).await.map(|killed| killed + DRAIN_AFTER_KILL);
     }
     // The leader is gone (unreaped): `reap` kills what is left of its group,
     // so grandchildren holding the pipes open cannot stall us. Only a
     // descendant that left the group can still hold them: it gets
     // DRAIN_AFTER_KILL, and what was read is kept.
     let exit = process.reap();
-    if !io_done && tokio::time::timeout(DRAIN_AFTER_KILL, io).await == Ok(Err(OverCap)) {
+    let drain_until = drain_until.unwrap_or_else(|| Instant::now() + DRAIN_AFTER_KILL);
+    if !io_done && tokio::time::timeout_at(drain_until, io).await == Ok(Err(OverCap)) {
         stop = stop.or(Some(Stop::OutputTooLarge));
     }
     Supervised { stop, exit }

@@ -72,8 +72,10 @@ pub(crate) enum Exit {
 }
 
 impl Process {
-    /// Spawns `spec` here (helpers: build steps, version probes).
+    /// Spawns `spec` on this thread (the sandbox spawner's, or a worker's):
+    /// functions, build steps and version probes alike.
     pub(crate) fn spawn(spec: &Spec) -> io::Result<Process> {
+        only_stdio_inherits();
         Process::adopt(spec.command().spawn()?)
     }
 
@@ -128,13 +130,17 @@ impl Process {
     }
 
     /// SIGTERM to the group and the leader, SIGKILL after `grace` if the
-    /// leader still runs. Bounded: returns at most `grace` + KILL_WAIT later.
-    pub(crate) async fn terminate(&self, grace: Duration) {
+    /// leader still runs. Bounded: returns at most `grace` + KILL_WAIT later,
+    /// with when SIGKILL was sent, if it was.
+    pub(crate) async fn terminate(&self, grace: Duration) -> Option<tokio::time::Instant> {
         self.signal(Signal::Term);
-        if tokio::time::timeout(grace, self.exited()).await.is_err() {
-            self.signal(Signal::Kill);
-            let _ = tokio::time::timeout(KILL_WAIT, self.exited()).await;
+        if tokio::time::timeout(grace, self.exited()).await.is_ok() {
+            return None;
         }
+        let killed = tokio::time::Instant::now();
+        self.signal(Signal::Kill);
+        let _ = tokio::time::timeout(KILL_WAIT, self.exited()).await;
+        Some(killed)
     }
 
     /// Kills whatever is left in the group (grandchildren outliving the
@@ -146,6 +152,40 @@ impl Process {
         Ok(exit_of(status))
     }
 }
+
+/// Only stdin, stdout and stderr may reach a function (CONTRACT §14), and
+/// std's posix_spawn path (no fork of the host) cannot close other fds in
+/// the child. So every host fd from 3 up is marked close-on-exec first: one
+/// `close_range` call. Node and libuv open everything close-on-exec anyway;
+/// this catches fds a host or an addon left inheritable. The flag changes
+/// nothing for the host's own use of those fds (docs/ARCHITECTURE.md).
+#[cfg(target_os = "linux")]
+fn only_stdio_inherits() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets a flag on open
+    // fds; it closes nothing and touches no memory.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, 3 as libc::c_uint, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
+    if rc == 0 {
+        return;
+    }
+    // Kernels before 5.11: mark each open fd instead.
+    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else { return };
+    let fds: Vec<i32> =
+        fds.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).filter(|fd| *fd > 2).collect();
+    for fd in fds {
+        // SAFETY: F_GETFD/F_SETFD on an fd number only read or set its flag;
+        // an fd closed meanwhile fails with EBADF, which is harmless.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn only_stdio_inherits() {}
 
 impl Drop for Process {
     fn drop(&mut self) {
