@@ -51,6 +51,39 @@ pub fn snapshot() -> EnvMap {
     std::env::vars_os().collect()
 }
 
+/// A fingerprint of the process environment that changes whenever a
+/// variable is set, changed or removed: the addresses of its entries.
+/// `setenv`/`unsetenv` (what `process.env` uses) replace entries and never
+/// edit one in place, and glibc never frees an entry, so a change always
+/// moves an address. Reading it costs ~50 ns where a snapshot costs ~5 µs
+/// of the JS thread's time per call (BENCHMARKS.md, "JS-thread CPU").
+#[cfg(all(unix, not(target_os = "macos")))]
+pub fn fingerprint() -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // SAFETY: `environ` is the C library's NULL-terminated array of entry
+    // pointers; it is read on the host thread, the one that changes it, and
+    // only the pointer values are read (never the strings).
+    unsafe {
+        let mut entry = environ;
+        (entry as usize).hash(&mut h);
+        while !entry.is_null() && !(*entry).is_null() {
+            (*entry as usize).hash(&mut h);
+            entry = entry.add(1);
+        }
+    }
+    Some(h.finish())
+}
+
+/// Elsewhere there is no cheap fingerprint: every call takes a snapshot.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+pub fn fingerprint() -> Option<u64> {
+    None
+}
+
 /// A variable of a snapshot, as text.
 pub fn lookup(env: &EnvMap, key: &str) -> Option<String> {
     env.get(OsStr::new(key)).map(|v| v.to_string_lossy().into_owned())

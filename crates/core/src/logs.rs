@@ -1,4 +1,5 @@
-//! Turning a function's stderr into log entries (CONTRACT §4.3).
+//! Log entries (CONTRACT §4.3, §14): stderr lines parsed into entries, and
+//! the one retention cap a call's logs share.
 
 use std::collections::VecDeque;
 
@@ -156,6 +157,63 @@ impl Retained {
     pub fn into_entries(self) -> Vec<LogEntry> {
         let limit = self.limit;
         Retained::merge(vec![self], limit)
+    }
+}
+
+/// A response's `logs`, kept under the retention cap while they are read,
+/// so a response with millions of entries never holds them all.
+#[derive(Default)]
+pub struct BoundedLogs(pub Option<Retained>);
+
+impl<'de> serde::Deserialize<'de> for BoundedLogs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LogsVisitor)
+    }
+}
+
+struct LogsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LogsVisitor {
+    type Value = BoundedLogs;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of log entries")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<BoundedLogs, A::Error> {
+        let mut kept = Retained::new(RETAIN_BYTES);
+        while let Some(item) = seq.next_element::<Value>()? {
+            let entry = match item {
+                Value::Object(obj) => log_from_object(obj, LogSource::Response),
+                Value::String(s) => Some(LogEntry::plain(LogSource::Response, LogLevel::Info, s)),
+                _ => None,
+            };
+            if let Some(entry) = entry {
+                kept.push_sized(entry);
+            }
+        }
+        Ok(BoundedLogs(Some(kept)))
+    }
+    // Anything but an array holds no logs.
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<BoundedLogs, A::Error> {
+        while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+        Ok(BoundedLogs(None))
+    }
+    fn visit_unit<E>(self) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<BoundedLogs, E> {
+        Ok(BoundedLogs(None))
     }
 }
 

@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::build::{BuildReport, Builds};
 use crate::catalog::{Catalog, Diagnostic};
-use crate::env::{snapshot, EnvMap};
+use crate::env::{fingerprint, snapshot, EnvMap};
 use crate::function::{load, FunctionInfo, LoadError};
 use crate::invoke::admit::{Admission, Stats};
 use crate::invoke::classify::Finished;
@@ -28,9 +28,10 @@ use crate::watch::{EventSink, Watched, Watcher};
 pub struct Runtime {
     engine: Arc<Engine>,
     catalog: RwLock<Catalog>,
-    /// The host environment as last read on a calling (host) thread; work
-    /// on worker threads uses this copy instead of reading `environ`.
-    host_env: RwLock<Arc<EnvMap>>,
+    /// The host environment as last read on a calling (host) thread, with
+    /// its fingerprint; work on worker threads uses this copy instead of
+    /// reading `environ`.
+    host_env: RwLock<(Option<u64>, Arc<EnvMap>)>,
     closed: CancellationToken,
     in_flight: TaskTracker,
     tickets: AtomicU64,
@@ -47,6 +48,7 @@ impl Runtime {
             return Err("timeoutMs must be greater than 0".into());
         }
         let registry = Registry::new(&options.runtimes)?;
+        let print = fingerprint();
         let host_env = Arc::new(snapshot());
         let catalog = RwLock::new(Catalog::scan(&options.functions_dir, &registry, &host_env));
         let closed = CancellationToken::new();
@@ -61,7 +63,7 @@ impl Runtime {
         Ok(Runtime {
             engine: Arc::new(engine),
             catalog,
-            host_env: RwLock::new(host_env),
+            host_env: RwLock::new((print, host_env)),
             closed,
             in_flight: TaskTracker::new(),
             tickets: AtomicU64::new(0),
@@ -204,15 +206,23 @@ impl Runtime {
     }
 
     /// Reads the host environment now; call on a host thread (see `host_env`).
+    /// An environment unchanged since the last read is not copied again.
     pub fn capture_host_env(&self) -> Arc<EnvMap> {
+        let print = fingerprint();
+        {
+            let (last, env) = &*self.host_env.read().unwrap();
+            if print.is_some() && *last == print {
+                return Arc::clone(env);
+            }
+        }
         let fresh = Arc::new(snapshot());
-        *self.host_env.write().unwrap() = Arc::clone(&fresh);
+        *self.host_env.write().unwrap() = (print, Arc::clone(&fresh));
         fresh
     }
 
     /// The host environment as last captured.
     pub fn host_env(&self) -> Arc<EnvMap> {
-        Arc::clone(&self.host_env.read().unwrap())
+        Arc::clone(&self.host_env.read().unwrap().1)
     }
 
     pub fn verify_token(&self, token: &str) -> bool {
