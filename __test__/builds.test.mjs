@@ -103,7 +103,10 @@ test('build(name?) builds ahead; a second build() has nothing to do; the CLI bui
     assert.deepEqual({ name: one.name, built: one.built, success: one.success }, { name: 'fn', built: true, success: true })
     assert.equal(fs.existsSync(path.join(dir, 'fn/out.js')), true)
     const all = await rt.build()
-    assert.deepEqual(all.map((r) => [r.name, r.built]), [['fn', false]])
+    assert.deepEqual(
+      all.map((r) => [r.name, r.built]),
+      [['fn', false]],
+    )
     await assert.rejects(rt.build('nope'), /nope/)
   } finally {
     await rt.close()
@@ -111,7 +114,10 @@ test('build(name?) builds ahead; a second build() has nothing to do; the CLI bui
   fs.rmSync(path.join(dir, 'fn/out.js'))
   const out = execFileSync(process.execPath, [path.join(root, 'bin/alyx-runtime.js'), 'build', '--dir', dir, '--json'], { encoding: 'utf8' })
   const reports = JSON.parse(out)
-  assert.deepEqual(reports.map((r) => [r.name, r.built, r.success]), [['fn', true, true]])
+  assert.deepEqual(
+    reports.map((r) => [r.name, r.built, r.success]),
+    [['fn', true, true]],
+  )
 })
 
 test('cacheDir: a Go binary is written there, never into the function directory', needs('go'), async () => {

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { FunctionRuntime, functionsDir, sh, isAlive, waitFor, zombieChildren, needs, sleep } from './helpers.mjs'
 
 const readPid = (dir, file) => Number(fs.readFileSync(path.join(dir, file), 'utf8'))
-const pidTo = (file) => `echo $$ > "$ALYX_FUNCTION_DIR/../${file}.tmp" && mv "$ALYX_FUNCTION_DIR/../${file}.tmp" "$ALYX_FUNCTION_DIR/../${file}"`
+const _pidTo = (file) => `echo $$ > "$ALYX_FUNCTION_DIR/../${file}.tmp" && mv "$ALYX_FUNCTION_DIR/../${file}.tmp" "$ALYX_FUNCTION_DIR/../${file}"`
 const ok = (output) => `echo '{"success":true,"output":${JSON.stringify(output)}}'`
 
 // ---- 1. admission ----
@@ -22,7 +22,10 @@ test('deadlock: maxConcurrency 1 + manifest concurrency 1, 2 and then 50 paralle
   try {
     for (let round = 0; round < 6; round++) {
       const two = await Promise.all([rt.invoke('a'), rt.invoke('a')])
-      assert.deepEqual(two.map((r) => r.output), ['a', 'a'])
+      assert.deepEqual(
+        two.map((r) => r.output),
+        ['a', 'a'],
+      )
     }
     const fifty = await Promise.all(Array.from({ length: 50 }, () => rt.invoke('a')))
     assert.equal(fifty.filter((r) => r.success).length, 50)
@@ -216,7 +219,9 @@ test('a function that wrote a response but did not exit: TIMEOUT says it wrote a
 
 test('EXIT_ERROR quotes the telling stderr line, not the last one', async () => {
   const dir = functionsDir({
-    'crash/bootstrap': sh(`cat >/dev/null; echo 'at Object.<anonymous> (/x.js:1:7)' >&2; echo 'Error: the database is gone' >&2; echo '    at main (/x.js:3:1)' >&2; echo 'Node.js v20.20.2' >&2; exit 1`),
+    'crash/bootstrap': sh(
+      `cat >/dev/null; echo 'at Object.<anonymous> (/x.js:1:7)' >&2; echo 'Error: the database is gone' >&2; echo '    at main (/x.js:3:1)' >&2; echo 'Node.js v20.20.2' >&2; exit 1`,
+    ),
   })
   const rt = new FunctionRuntime({ functionsDir: dir })
   try {
@@ -256,12 +261,7 @@ test('small bounds: timeoutMs types and range; auth/requestId size and NUL are I
     await assert.rejects(rt.invoke('echo', null, { timeoutMs: 2 ** 64 }), TypeError)
     await assert.rejects(rt.invoke('echo', null, { timeoutMs: 2 ** 31 }), TypeError)
     assert.equal((await rt.invoke('echo', null, { timeoutMs: 2 ** 31 - 1 })).success, true)
-    for (const options of [
-      { requestId: 'x'.repeat(65 * 1024) },
-      { requestId: 'a\0b' },
-      { auth: { id: 'x'.repeat(65 * 1024) } },
-      { auth: { id: 'a\0b' } },
-    ]) {
+    for (const options of [{ requestId: 'x'.repeat(65 * 1024) }, { requestId: 'a\0b' }, { auth: { id: 'x'.repeat(65 * 1024) } }, { auth: { id: 'a\0b' } }]) {
       const res = await rt.invoke('echo', null, options)
       assert.equal(res.error?.code, 'INVALID_INPUT', JSON.stringify(res.error))
     }

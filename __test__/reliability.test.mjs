@@ -51,7 +51,7 @@ for (const [fn, gcFile, output] of [
 // invocation past its timeout.
 test('escapes-group: a setsid grandchild holding stdout cannot hold the invocation past its timeout', async () => {
   const started = Date.now()
-  const res = await rt.invoke('escapes-group', null, { timeoutMs: 2000 })
+  await rt.invoke('escapes-group', null, { timeoutMs: 2000 })
   const took = Date.now() - started
   const gc = readPid('escapes-group.gc')
   try {

@@ -8,7 +8,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { FunctionRuntime, alyx, functionsDir, needs, root, sh, writeFiles } from './helpers.mjs'
+import { FunctionRuntime, alyx, needs, root, sh, writeFiles } from './helpers.mjs'
 
 const support = FunctionRuntime.sandboxSupport()
 const required = () => {
@@ -169,7 +169,7 @@ test('a manifest cannot loosen the runtime’s policy; `sandbox: false` changes 
     assert.equal(fs.existsSync(path.join(outside, 'loosen')), false)
     assert.equal(await run(rt, 'off'), 'NoNewPrivs:1')
     const d = rt.diagnostics().find((x) => x.name === 'loosen')
-    assert.ok(d && d.message.includes(outside), JSON.stringify(rt.diagnostics()))
+    assert.ok(d?.message.includes(outside), JSON.stringify(rt.diagnostics()))
   } finally {
     await rt.close()
   }

@@ -5,7 +5,7 @@ import test from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { FunctionRuntime, functionsDir, sleep, waitFor, writeFiles } from './helpers.mjs'
+import { FunctionRuntime, functionsDir, sleep, waitFor, } from './helpers.mjs'
 
 const SECRET = 'a shared token secret, 32+ bytes long'
 

@@ -9,6 +9,9 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+step "biome ci: JS lint (and format of the files it covers, biome.json)"
+biome ci --error-on-warnings .
+
 step "cargo fmt --check, clippy -D warnings"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
-import path from 'node:path'
 
 const require = createRequire(import.meta.url)
 import { pkgRoot as root } from './pkg.mjs'

@@ -13,7 +13,7 @@ const SCRIPTS = {
 const rt = new FunctionRuntime({ functionsDir: ${JSON.stringify(dir)} })
 rt.invoke(${JSON.stringify(fn.name)}, { i: 0 }).then((r) => { if (!r.success) process.exit(1); return rt.close() })
 `,
-  cp: (dir, fn) => `const { spawnSync } = require('node:child_process')
+  cp: (_dir, fn) => `const { spawnSync } = require('node:child_process')
 const r = spawnSync(${JSON.stringify(fn.program)}, [], { input: '{"input":{"i":0}}' })
 if (r.status !== 0) process.exit(1)
 `,

@@ -168,7 +168,7 @@ export const KINDS = [
     },
     check: expectSuccess((res) => {
       const first = res.logs[0]
-      if (!first || first.level !== 'warn' || !/dropped/.test(first.message)) return `no dropped marker: ${JSON.stringify(first)}`
+      if (first?.level !== 'warn' || !/dropped/.test(first.message)) return `no dropped marker: ${JSON.stringify(first)}`
       const bytes = res.logs.reduce((n, l) => n + l.message.length + 1, 0)
       if (bytes > 1024 * 1024 + 4096) return `retained ${bytes} bytes of stderr`
       return res.output === 'flooded' ? null : `output ${JSON.stringify(res.output)}`

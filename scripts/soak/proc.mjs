@@ -44,7 +44,7 @@ export function aliveWith(pid, entry) {
   const s = procState(pid)
   if (!s || s.state === 'Z') return false
   const env = environOf(pid)
-  return env !== null && env.split('\0').includes(entry)
+  return env?.split('\0').includes(entry)
 }
 
 /** Non-zombie processes anywhere whose environment holds `entry`. */

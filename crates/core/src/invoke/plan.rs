@@ -66,7 +66,8 @@ pub(crate) struct LaunchPlan {
     pub sandbox: Option<crate::sandbox::Rules>,
 }
 
-/// Validates what the caller passed, before any loading or queueing.
+/// Validates what the caller passed, before any loading or queueing (the
+/// call's `env` is checked next, by `crate::call_env`).
 pub(crate) fn check_call(call: &CallSpec) -> Result<(), ErrorInfo> {
     let auth = call.auth.as_ref().map(Value::to_string);
     for (what, value) in [("requestId", Some(call.request_id.as_str())), ("auth", auth.as_deref())] {
@@ -79,9 +80,6 @@ pub(crate) fn check_call(call: &CallSpec) -> Result<(), ErrorInfo> {
         if value.contains('\0') || value.contains("\\u0000") {
             return Err(ErrorInfo::new(Code::InvalidInput, format!("{what} must not contain a NUL character")));
         }
-    }
-    if let Some((key, _)) = call.env.iter().find(|(_, v)| v.contains('\0')) {
-        return Err(ErrorInfo::new(Code::InvalidInput, format!("env.{key} must not contain a NUL character")));
     }
     Ok(())
 }
