@@ -129,6 +129,51 @@ export interface RuntimeOptions {
    * `close()` themselves. Default: `true`.
    */
   handleSignals?: boolean
+  /**
+   * Keep functions warm, by name (overrides their manifest `warm`): `true` =
+   * worker mode with defaults, `false` = one-shot, or a `WarmSpec`. Invalid
+   * values throw a TypeError naming the field (`options.warm.hello.max`).
+   */
+  warm?: Record<string, WarmSpec | boolean>
+}
+
+/**
+ * How a function is kept warm (manifest `warm`, or `RuntimeOptions.warm`).
+ * `worker`: long-lived processes speaking the worker protocol
+ * (docs/PROTOCOL.md), one call at a time each. `standby`: one-shot
+ * processes started ahead, each taking one call.
+ */
+export interface WarmSpec {
+  /** Default: `"worker"`. */
+  mode?: 'worker' | 'standby'
+  /** Processes kept ready even when idle; `0` = start on the first call. Default: `1`. */
+  min?: number
+  /** Processes of this function at once; more calls wait FIFO. Default: the CPU count. */
+  max?: number
+  /** A ready process above `min` idle this long is stopped: ms, or a duration such as `"60s"`. Default: 60 s. */
+  idle?: number | string
+  /** Worker: replaced after this many calls; `0` = never. Default: `0`. */
+  maxRequests?: number
+}
+
+/** `pools()`: one warm function's processes. */
+export interface PoolInfo {
+  name: string
+  mode: 'worker' | 'standby'
+  /** Processes ready for a call. */
+  ready: number
+  /** Processes serving a call. */
+  busy: number
+  /** Processes started but not ready yet. */
+  starting: number
+  /** Calls served. */
+  served: number
+  /** Processes stopped after a fault (and replaced). */
+  replaced: number
+  /** The last start failure or fault, or null. */
+  lastError: string | null
+  /** Pids of the ready and busy processes. */
+  pids: number[]
 }
 
 /** What a valid internal token says (`tokenClaims`). */
@@ -307,6 +352,8 @@ export interface Manifest {
   build?: BuildConfig
   /** `sandbox: true` or a policy (absent when `false` or not given). */
   sandbox?: SandboxPolicy
+  /** `warm` with its defaults filled in; absent = one-shot. */
+  warm?: ResolvedWarmSpec
 }
 
 /**
@@ -334,6 +381,15 @@ export interface SandboxSupport {
   scoping: boolean
 }
 
+/** A validated `warm` setting: every field present. */
+export interface ResolvedWarmSpec {
+  mode: 'worker' | 'standby'
+  min: number
+  max: number
+  idleMs: number
+  maxRequests: number
+}
+
 // ---------------------------------------------------------------------------
 // Introspection
 // ---------------------------------------------------------------------------
@@ -357,6 +413,8 @@ export interface FunctionInfo {
   hooks: Hook[]
   schedules: Schedule[]
   concurrency?: number | null
+  /** How it is kept warm (manifest `warm` or `RuntimeOptions.warm`); null = one-shot. */
+  warm: ResolvedWarmSpec | null
 }
 
 /** A directory of `functionsDir` that was skipped, and why. */
@@ -496,6 +554,14 @@ export declare class FunctionRuntime {
   build(name?: string): Promise<FunctionBuildReport[]>
   /** Calls running and waiting, in total and per function. */
   stats(): Stats
+  /**
+   * Resolves once `min` processes of the warm function `name` (or of every
+   * warm function) are ready. Rejects with an Error whose `code` is
+   * `WORKER_START_FAILED` and whose `details.stderr` holds the stderr tail.
+   */
+  warmup(name?: string): Promise<void>
+  /** Every warm function's processes. */
+  pools(): PoolInfo[]
   /**
    * Stops schedules, watchers and builds, and ends running and queued calls (they
    * resolve `CANCELLED`; running ones get SIGTERM, then SIGKILL after

@@ -109,6 +109,12 @@ function runtimeOptionsJson(options) {
       )
     }
   }
+  if (options.warm !== undefined) {
+    check(isPlainObject(options.warm), 'options.warm must be an object of function names')
+    for (const [name, spec] of Object.entries(options.warm)) {
+      check(typeof spec === 'boolean' || isPlainObject(spec), `options.warm.${name} must be a boolean or an object`)
+    }
+  }
   return JSON.stringify(options)
 }
 
@@ -321,6 +327,26 @@ class FunctionRuntime {
     }
   }
 
+  /**
+   * Resolves once `min` processes of the warm function `name` (or of every
+   * warm function) are ready; rejects with an Error whose `code` is
+   * WORKER_START_FAILED and whose `details.stderr` is the worker's stderr tail.
+   */
+  async warmup(name) {
+    if (this.#closed) throw new Error('FunctionRuntime is closed')
+    check(name === undefined || typeof name === 'string', `function name must be a string, got ${typeof name}`)
+    try {
+      await this.#native.warmup(name)
+    } catch (e) {
+      throw errorFromNative(e)
+    }
+  }
+
+  /** Every warm function's processes: { name, mode, ready, busy, starting, served, replaced, lastError, pids }. */
+  pools() {
+    return JSON.parse(this.#native.pools())
+  }
+
   /** Calls running and waiting, in total and per function. */
   stats() {
     return JSON.parse(this.#native.stats())
@@ -451,6 +477,20 @@ function parseManifest(yamlText) {
 function loadManifest(path) {
   check(typeof path === 'string', 'loadManifest expects a path string')
   return JSON.parse(nativeCall(() => native.loadManifestJson(path)))
+}
+
+// A core error crosses as JSON text `{ code, message, details }`.
+function errorFromNative(e) {
+  let info
+  try {
+    info = JSON.parse(e.message)
+  } catch {
+    return new Error(e.message)
+  }
+  const error = new Error(info.message)
+  error.code = info.code
+  if (info.details) error.details = info.details
+  return error
 }
 
 // napi errors carry a `code` of the napi status; users get a plain Error.

@@ -118,7 +118,7 @@ function write(runs) {
   const spawnInfo = runs.map((r) => r.spawn).filter(Boolean).pop()
   console.log(consoleSummary(agg))
   const out = value('--out', path.join(root, 'BENCHMARKS.md'))
-  fs.writeFileSync(out, render({ runs, agg, spawn: spawnInfo, smoke: false, analysis: analysis() }) + keptHttpSection(out))
+  fs.writeFileSync(out, render({ runs, agg, spawn: spawnInfo, smoke: false, analysis: analysis() }) + keptHttpSection(out) + keptWarmSection(out))
   console.log(`wrote ${path.relative(process.cwd(), out) || out}`)
 }
 
@@ -130,7 +130,24 @@ function keptHttpSection(file) {
   return at < 0 ? '' : `\n${old.slice(at, old.indexOf(end) + end.length)}\n`
 }
 
-main().catch((e) => {
+// The warm section is bench/warm.mjs's: kept here, rewritten by it (below).
+function keptWarmSection(file) {
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
+  const [start, end] = ['<!-- bench:warm:start -->', '<!-- bench:warm:end -->']
+  const at = old.indexOf(start)
+  return at < 0 ? '' : `\n${old.slice(at, old.indexOf(end) + end.length)}\n`
+}
+
+/** `npm run bench` ends with the warm processes' rows (bench/warm.mjs). */
+function runWarm(extra) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(here, 'warm.mjs'), ...extra], { stdio: ['ignore', 'ignore', 'inherit'] })
+    child.on('error', reject)
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bench/warm.mjs exited with ${code}`))))
+  })
+}
+
+main().then(() => (flag('--report') ? null : runWarm(smoke ? ['--smoke'] : []))).catch((e) => {
   console.error(e)
   process.exit(1)
 })

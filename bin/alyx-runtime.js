@@ -107,8 +107,12 @@ function requireDir(dir) {
 async function doctor(opts) {
   const rt = runtimeFor(process.cwd())
   const runtimes = await rt.runtimes()
+  // Warm functions here: start their processes and say how that went.
+  let warmError = null
+  if (rt.list().some((f) => f.warm)) await rt.warmup().catch((e) => (warmError = e))
+  const pools = rt.pools()
   await rt.close()
-  if (opts.json) return printJson(runtimes)
+  if (opts.json) return printJson(pools.length ? { runtimes, pools } : runtimes)
   const sb = FunctionRuntime.sandboxSupport()
   const parts = sb.abi ? `Landlock ABI ${sb.abi}; files yes, TCP ${sb.network ? 'yes' : 'no'}, signal/socket scoping ${sb.scoping ? 'yes' : 'no'}` : 'no Landlock in this kernel'
   console.log(`sandbox: ${sb.available ? out.green('available') : out.yellow('unavailable')} (${parts})\n`)
@@ -118,6 +122,14 @@ async function doctor(opts) {
   }
   console.log(table(rows))
   for (const r of runtimes.filter((r) => !r.available)) console.log(`\n${out.yellow(r.name)}: ${r.installHint}`)
+  if (pools.length === 0) return
+  const poolRows = [['warm function', 'mode', 'ready', 'status'].map(out.bold)]
+  for (const p of pools) {
+    const status = p.lastError ? out.red(p.lastError) : out.green('ok')
+    poolRows.push([p.name, p.mode, String(p.ready), status])
+  }
+  console.log(`\n${table(poolRows)}`)
+  if (warmError?.details?.stderr) console.log(`\n${out.yellow('stderr')}: ${warmError.details.stderr.trim()}`)
 }
 
 async function list(opts) {
@@ -129,8 +141,10 @@ async function list(opts) {
   if (opts.json) return printJson({ functions, diagnostics })
   if (functions.length === 0) console.log(`no functions in ${opts.dir}`)
   else {
-    const rows = [['name', 'runtime', 'timeout', 'description'].map(out.bold)]
-    for (const f of functions) rows.push([f.name, f.runtime, `${f.timeoutMs / 1000}s`, f.description ?? ''])
+    const rows = [['name', 'runtime', 'timeout', 'description', 'mode'].map(out.bold)]
+    for (const f of functions) {
+      rows.push([f.name, f.runtime, `${f.timeoutMs / 1000}s`, f.description ?? '', f.warm?.mode ?? 'one-shot'])
+    }
     console.log(table(rows))
   }
   for (const d of diagnostics) console.error(err.yellow(`skipped ${d.name || d.path}: ${d.message}`))

@@ -63,6 +63,7 @@ for (const d of rt.diagnostics()) {
 printTable(["function", "runtime", "outcome", "time ms"], rows);
 failures += await demoHttp();
 failures += await demoSchedule();
+failures += await demoWarm();
 await rt.close();
 
 for (const [name, hint] of missing) console.log((CI ? red : yellow)(`\n!! runtime "${name}" is missing: ${hint}`));
@@ -110,6 +111,34 @@ async function demoSchedule() {
   const ok = run?.result?.success === true;
   console.log(`  ${(ok ? green : red)(ok ? "fired" : "did not fire within 10 s")}${run ? ` at ${new Date(run.scheduledAt).toISOString()}: ${JSON.stringify(run.result?.output ?? run)}` : ""}`);
   return ok ? 0 : 1;
+}
+
+/** One function in each mode (docs/MANIFEST.md, "Warm processes"), with its p50. */
+async function demoWarm() {
+  console.log("\nWarm processes: hello-node, 20 calls 100 ms apart, in each mode:");
+  let bad = 0;
+  const rows = [];
+  for (const mode of ["one-shot", "standby", "worker"]) {
+    const warm = mode === "one-shot" ? undefined : { "hello-node": { mode, min: 1, max: 1 } };
+    const warmRt = new FunctionRuntime({ functionsDir, timeoutMs: 120_000, warm });
+    try {
+      await warmRt.warmup("hello-node");
+      const times = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        const res = await warmRt.invoke("hello-node", { name: "World" });
+        times.push(performance.now() - t);
+        if (!res.success) bad++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      times.sort((a, b) => a - b);
+      rows.push([mode, times[10].toFixed(2), mode === "worker" ? "one process served every call" : "a fresh process per call"]);
+    } finally {
+      await warmRt.close();
+    }
+  }
+  printTable(["mode", "p50 ms", "process"], rows);
+  return bad;
 }
 
 function printTable(header, rows) {

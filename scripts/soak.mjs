@@ -264,7 +264,12 @@ const recorded = requestIds.flatMap((requestId) => pidsOf(requestId).map((pid) =
 // has that request's id in its environment: pids get reused (pid_max may be
 // 32768) and an unrelated process must not be blamed.
 const survivorsNow = () => recorded.filter(({ pid, requestId }) => aliveWith(pid, `ALYX_REQUEST_ID=${requestId}`))
-const markedNow = () => processesWith(`ALYX_SOAK_RUN=${runId}`)
+// Warm processes (ready or busy in a pool) are alive by design until close().
+const warmPids = () => new Set(rt.pools().flatMap((p) => p.pids))
+const markedNow = () => {
+  const warm = warmPids()
+  return processesWith(`ALYX_SOAK_RUN=${runId}`).filter((pid) => !warm.has(pid))
+}
 let survivors = survivorsNow()
 let marked = markedNow()
 for (let waited = 0; (survivors.length || marked.length) && waited < SURVIVOR_GRACE_MS; waited += 100) {
@@ -272,13 +277,17 @@ for (let waited = 0; (survivors.length || marked.length) && waited < SURVIVOR_GR
   survivors = survivorsNow()
   marked = markedNow()
 }
-const { zombies, live } = childrenOfSelf()
+const { zombies, live: liveAll } = childrenOfSelf()
+const warmAtEnd = warmPids()
+const live = liveAll.filter((pid) => !warmAtEnd.has(pid))
 
 await settle()
 const fdsAfter = openFds()
 const rssEnd = process.memoryUsage().rss
 await rt.close()
 const fdsClosed = openFds()
+// close() stops every warm process: none is left, alive or zombie.
+const afterClose = { marked: processesWith(`ALYX_SOAK_RUN=${runId}`), children: childrenOfSelf() }
 
 // ---- report ----
 
@@ -315,6 +324,7 @@ const checks = [
   ['live children', `${live.length}`, '0', live.length === 0],
   ['surviving recorded pids', `${survivors.length} of ${recorded.length} recorded`, '0', survivors.length === 0],
   ['processes with run marker', `${marked.length}`, '0', marked.length === 0],
+  ['warm processes after close()', `${warmAtEnd.size} before, ${afterClose.marked.length} marked and ${afterClose.children.live.length + afterClose.children.zombies.length} children after`, '0', afterClose.marked.length === 0 && afterClose.children.live.length === 0 && afterClose.children.zombies.length === 0],
   ['host fds', `baseline ${fdsBefore.count}, end ${fdsAfter.count} (${signed(fdsAfter.count - fdsBefore.count)}), after close ${fdsClosed.count}`, `±${FD_TOLERANCE}`, Math.abs(fdsAfter.count - fdsBefore.count) <= FD_TOLERANCE],
   ['host RSS', `start ${mb(rssStart)}, end ${mb(rssEnd)} (${signed((rssEnd - rssStart) / 1024 / 1024, 1)} MB), max ${mb(rssMax)}`, `≤ start + ${mb(RSS_GROWTH_LIMIT)}`, rssEnd <= rssStart + RSS_GROWTH_LIMIT],
 ]

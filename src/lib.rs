@@ -46,7 +46,10 @@ impl NativeRuntime {
     pub fn new(env: Env, options_json: String) -> Result<Self> {
         let options: RuntimeOptions =
             serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
-        let inner = Arc::new(Runtime::new(options).map_err(type_error)?);
+        // Inside the async runtime, so warm functions start their processes
+        // in the background right away (CONTRACT §10).
+        let runtime = within_runtime_if_available(|| Runtime::new(options));
+        let inner = Arc::new(runtime.map_err(type_error)?);
         let weak = Arc::downgrade(&inner);
         env.add_env_cleanup_hook(weak, |weak| {
             if let Some(rt) = weak.upgrade() {
@@ -109,6 +112,24 @@ impl NativeRuntime {
             let (result, ()) = tokio::join!(pending, forward_logs(batches, on_log));
             result.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
         })
+    }
+
+    /// `warmup(name?)`: resolves once `min` processes of that warm function
+    /// (or of every one) are ready. Rejects with the error as JSON text
+    /// (`{ code, message, details }`), which `index.js` turns into an Error.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn warmup<'env>(&self, env: &'env Env, name: Option<String>) -> Result<PromiseRaw<'env, ()>> {
+        self.inner.capture_host_env();
+        let inner = Arc::clone(&self.inner);
+        env.spawn_future(async move {
+            inner.warmup(name.as_deref()).await.map_err(|e| Error::new(Status::GenericFailure, to_json(&e)))
+        })
+    }
+
+    /// `PoolInfo[]` as JSON.
+    #[napi]
+    pub fn pools(&self) -> String {
+        to_json(&self.inner.pools())
     }
 
     /// `{ running, queued, functions }` as JSON.

@@ -16,6 +16,7 @@ import {
   type BuildConfig,
   type Diagnostic,
   type FunctionInfo,
+  type PoolInfo,
   type Hook,
   type InvokeError,
   type InvokeOptions,
@@ -140,8 +141,22 @@ async function main(): Promise<void> {
     const description: string | null | undefined = one.description
     const build: BuildConfig | null | undefined = one.build
     const concurrency: number | null | undefined = one.concurrency
-    void [name, runtime, dir, entry, timeoutMs, hasManifest, env, routes, hooks, schedules, memoryMb, description, build, concurrency]
+    const warmMode: 'worker' | 'standby' | undefined = one.warm?.mode
+    void [name, runtime, dir, entry, timeoutMs, hasManifest, env, routes, hooks, schedules, memoryMb, description, build, concurrency, warmMode]
   }
+
+  // ---- warm processes ----
+  const warmRt = new FunctionRuntime({ functionsDir: './functions', warm: { hello: true, other: { mode: 'standby', min: 0, idle: '30s' } } })
+  const warming: Promise<void> = warmRt.warmup('hello')
+  const pools: PoolInfo[] = warmRt.pools()
+  for (const p of pools) {
+    const counts: number[] = [p.ready, p.busy, p.starting, p.served, p.replaced, ...p.pids]
+    const lastError: string | null = p.lastError
+    void [counts, lastError, p.mode satisfies 'worker' | 'standby']
+  }
+  // @ts-expect-error mode is worker or standby
+  new FunctionRuntime({ functionsDir: '.', warm: { hello: { mode: 'hot' } } })
+  void [warming]
   // @ts-expect-error get() may return null
   rt.get('hello').name
   const diagnostics: Diagnostic[] = rt.diagnostics()

@@ -37,6 +37,39 @@ function expectSuccess(extra) {
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b)
 
+// Warm functions (CONTRACT §10): a raw node worker whose behaviour is fixed
+// per function; it records its pid under each request id it serves.
+const warmWorker = (op) => `const fs = require('fs'), path = require('path'), readline = require('readline')
+const OP = ${JSON.stringify(op)}
+process.stdout.write('{"alyx":"ready"}\\n')
+const record = (rid) => fs.appendFileSync(path.join(process.env.ALYX_FUNCTION_DIR, '..', '_pids', rid), process.pid + '\\n')
+const answer = (req, body) => {
+  process.stdout.write(JSON.stringify({ request_id: req.request_id, ...body }) + '\\n')
+  process.stderr.write(JSON.stringify({ alyx: 'end', request_id: req.request_id }) + '\\n')
+}
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  const req = JSON.parse(line)
+  record(req.request_id)
+  console.error('serving ' + req.request_id)
+  if (OP === 'ok') return answer(req, { success: true, output: { echo: req.input } })
+  if (OP === 'exit') process.exit(3)
+  if (OP === 'kill') process.kill(process.pid, 'SIGKILL')
+  if (OP === 'foreign') return answer(req, { success: true, output: 1, request_id: 'not-' + req.request_id })
+  // 'hang': never answers
+})
+`
+const warmManifest = (name, warm) => `name: ${name}\nwarm:\n${warm}\n`
+const WORKER_POOL = '  min: 2\n  max: 2'
+const warmKind = (name, op, weight, expected, check, timeoutMs) => ({
+  name,
+  weight,
+  expected,
+  timeoutMs,
+  files: { 'index.js': warmWorker(op), 'manifest.yaml': warmManifest(name, WORKER_POOL) },
+  input: smallInput,
+  check,
+})
+
 /** @type {{name: string, weight: number, files: object, input?: Function, timeoutMs?: number, abortAfterMs?: [number, number], expected: string, check: Function}[]} */
 export const KINDS = [
   {
@@ -264,6 +297,29 @@ export const KINDS = [
       'manifest.yaml': 'name: limited\nconcurrency: 1\n',
     },
     check: expectSuccess(),
+  },
+  warmKind('warm_ok', 'ok', 6, 'success', (res, ctx) => {
+    if (res.success !== true) return `expected success, got ${res.error?.code}: ${res.error?.message}`
+    if (res.exitCode !== null) return `a warm worker's call has exitCode null, got ${res.exitCode}`
+    if (!same(res.output?.echo, ctx.input)) return `echo mismatch ${JSON.stringify(res.output)}`
+    const mine = res.logs.filter((l) => l.message.startsWith('serving '))
+    return mine.length === 1 && mine[0].message === `serving ${ctx.requestId}` ? null : `logs of another call: ${JSON.stringify(mine)}`
+  }),
+  warmKind('warm_exit', 'exit', 2, 'EXIT_ERROR', expectCode('EXIT_ERROR', (res) => (res.exitCode === 3 ? null : `exitCode ${res.exitCode}`))),
+  warmKind('warm_kill', 'kill', 1, 'KILLED', expectCode('KILLED', (res) => (res.signal === 'SIGKILL' ? null : `signal ${res.signal}`))),
+  warmKind('warm_hang', 'hang', 2, 'TIMEOUT', expectCode('TIMEOUT'), HANG_TIMEOUT_MS),
+  warmKind('warm_foreign', 'foreign', 1, 'INVALID_OUTPUT', expectCode('INVALID_OUTPUT')),
+  {
+    name: 'warm_standby',
+    weight: 3,
+    expected: 'success',
+    files: {
+      // A plain one-shot function; its pid is recorded once it has the request.
+      'index.js': `const fs = require('fs'), path = require('path')\nlet s = ''\nprocess.stdin.on('data', (d) => (s += d)).on('end', () => { const req = JSON.parse(s); fs.appendFileSync(path.join(process.env.ALYX_FUNCTION_DIR, '..', '_pids', req.request_id), process.pid + '\\n'); console.log(JSON.stringify({ success: true, output: { echo: req.input, standby: process.env.ALYX_STANDBY ?? null } })) })\n`,
+      'manifest.yaml': warmManifest('warm_standby', '  mode: standby\n  min: 2\n  max: 2'),
+    },
+    input: smallInput,
+    check: expectSuccess((res, ctx) => (same(res.output?.echo, ctx.input) ? null : `echo mismatch ${JSON.stringify(res.output)}`)),
   },
   {
     name: 'aborted',

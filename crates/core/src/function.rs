@@ -63,6 +63,7 @@ impl FunctionDef {
             hooks: m.map(|m| m.hooks.clone()).unwrap_or_default(),
             schedules: m.map(|m| m.schedules.clone()).unwrap_or_default(),
             concurrency: self.concurrency(),
+            warm: m.and_then(|m| m.warm.clone()),
         }
     }
 }
@@ -86,6 +87,9 @@ pub struct FunctionInfo {
     pub hooks: Vec<Hook>,
     pub schedules: Vec<Schedule>,
     pub concurrency: Option<u32>,
+    /// How it is kept warm (manifest `warm`, or `RuntimeOptions.warm`);
+    /// null = one-shot (CONTRACT §10).
+    pub warm: Option<crate::manifest::WarmSpec>,
 }
 
 /// Why a directory is not a runnable function.

@@ -27,6 +27,7 @@ pub mod schedule;
 mod signed_token;
 mod token;
 mod triggers;
+mod warm;
 pub mod watch;
 
 pub use build::BuildReport;
@@ -41,3 +42,4 @@ pub use process::group::kill_all as kill_all_process_groups;
 pub use protocol::{parse_stdout, ParsedStdout};
 pub use runtime::{FunctionBuild, Runtime};
 pub use runtime_info::RuntimeInfo;
+pub use warm::PoolInfo;

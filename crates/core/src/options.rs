@@ -36,6 +36,9 @@ pub struct RuntimeOptions {
     pub allow_call_env: Vec<String>,
     /// The sandbox every function gets at least (CONTRACT §11).
     pub sandbox: SandboxOption,
+    /// Per function name: `true`, `false` or `{ mode, min, max, idle,
+    /// maxRequests }` (CONTRACT §10); overrides the manifest's `warm`.
+    pub warm: BTreeMap<String, Value>,
 }
 
 impl Default for RuntimeOptions {
@@ -56,6 +59,7 @@ impl Default for RuntimeOptions {
             token_secret: None,
             allow_call_env: Vec::new(),
             sandbox: SandboxOption::default(),
+            warm: BTreeMap::new(),
         }
     }
 }

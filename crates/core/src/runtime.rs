@@ -23,6 +23,7 @@ use crate::options::{Closed, InvokeOptions, RuntimeOptions};
 use crate::outcome::{Code, ErrorInfo, InvokeResult};
 use crate::registry::{Launch, Registry};
 use crate::token::TokenStore;
+use crate::warm::{PoolInfo, Pools};
 use crate::watch::{EventSink, Watched, Watcher};
 
 pub struct Runtime {
@@ -53,21 +54,80 @@ impl Runtime {
         let catalog = RwLock::new(Catalog::scan(&options.functions_dir, &registry, &host_env));
         let closed = CancellationToken::new();
         let grace = Duration::from_millis(options.kill_grace_ms);
+        let warm = crate::warm::overrides(&options)?;
         let engine = Engine {
+            pools: Arc::new(Pools::new(closed.child_token(), grace)),
+            warm,
             admission: Admission::new(options.max_concurrency, options.max_queue),
             builds: Builds::new(closed.child_token(), options.cache_dir.clone(), grace),
             tokens: Arc::new(TokenStore::new(options.token_secret.as_deref())?),
             registry,
             options,
         };
-        Ok(Runtime {
-            engine: Arc::new(engine),
+        let engine = Arc::new(engine);
+        engine.pools.on_refresh(refresh_warm(&engine, Arc::clone(&host_env)));
+        let runtime = Runtime {
+            engine,
             catalog,
             host_env: RwLock::new((print, host_env)),
             closed,
             in_flight: TaskTracker::new(),
             tickets: AtomicU64::new(0),
-        })
+        };
+        runtime.warm_in_background();
+        Ok(runtime)
+    }
+
+    /// Starts `min` processes of every warm function, in the background
+    /// (never blocking construction); failures show in `pools()`. Without
+    /// a tokio runtime here, pools start on their first call instead.
+    fn warm_in_background(&self) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        let names = self.warm_names();
+        if names.is_empty() {
+            return;
+        }
+        let (engine, host) = (Arc::clone(&self.engine), self.host_env());
+        let task = self.engine.pools.track(async move {
+            for name in names {
+                if let Ok(Some(pool)) = engine.warm_pool(&name, &host).await {
+                    pool.top_up();
+                }
+            }
+        });
+        handle.spawn(task);
+    }
+
+    /// Functions the catalog knows that are warm (manifest or options).
+    fn warm_names(&self) -> Vec<String> {
+        let catalog = self.catalog.read().unwrap();
+        let mut names: Vec<String> =
+            catalog.functions.values().filter(|f| self.engine.warm_spec(f).is_some()).map(|f| f.name.clone()).collect();
+        names.extend(self.engine.warm.iter().filter(|(_, s)| s.is_some()).map(|(n, _)| n.clone()));
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// `warmup(name?)`: resolves once `min` processes of `name` (or of every
+    /// warm function) are ready; fails with the first WORKER_START_FAILED.
+    pub async fn warmup(&self, name: Option<&str>) -> Result<(), ErrorInfo> {
+        let host = self.host_env();
+        let names = match name {
+            Some(name) => vec![name.to_string()],
+            None => self.warm_names(),
+        };
+        for name in names {
+            if let Some(pool) = self.engine.warm_pool(&name, &host).await? {
+                pool.warmup().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `pools()`: every warm function's processes, by name.
+    pub fn pools(&self) -> Vec<PoolInfo> {
+        self.engine.pools.infos()
     }
 
     pub fn options(&self) -> &RuntimeOptions {
@@ -128,11 +188,16 @@ impl Runtime {
     /// Valid functions from the last scan, sorted by name.
     pub fn list(&self) -> Vec<FunctionInfo> {
         let catalog = self.catalog.read().unwrap();
-        catalog.functions.values().map(|f| f.info(self.options().timeout_ms)).collect()
+        catalog.functions.values().map(|f| self.info(f)).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<FunctionInfo> {
-        self.catalog.read().unwrap().functions.get(name).map(|f| f.info(self.options().timeout_ms))
+        self.catalog.read().unwrap().functions.get(name).map(|f| self.info(f))
+    }
+
+    /// `FunctionInfo`, with `warm` as the host's options decide it.
+    fn info(&self, function: &crate::function::FunctionDef) -> FunctionInfo {
+        FunctionInfo { warm: self.engine.warm_spec(function), ..function.info(self.options().timeout_ms) }
     }
 
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
@@ -152,6 +217,7 @@ impl Runtime {
     pub fn reload(&self) -> Vec<FunctionInfo> {
         let fresh = Catalog::scan(self.functions_dir(), self.registry(), &self.capture_host_env());
         *self.catalog.write().unwrap() = fresh;
+        self.engine.pools.files_changed(None);
         self.list()
     }
 
@@ -257,6 +323,7 @@ impl Runtime {
         self.closed.cancel();
         self.in_flight.close();
         self.in_flight.wait().await;
+        self.engine.pools.close().await;
         self.engine.builds.wait().await;
     }
 }
@@ -282,6 +349,7 @@ impl Watched for Runtime {
     }
 
     fn refresh(&self, name: &str) -> Option<Result<(), LoadError>> {
+        self.engine.pools.files_changed(Some(name));
         let host = self.host_env();
         self.catalog.write().unwrap().refresh(self.functions_dir(), name, self.registry(), &host)
     }
@@ -309,6 +377,27 @@ pub struct FunctionBuild {
     pub built: bool,
     #[serde(flatten)]
     pub report: BuildReport,
+}
+
+/// How a warm pool whose files changed gets processes of the new files:
+/// reload the function (rebuilding if needed) and top the pool up.
+fn refresh_warm(engine: &Arc<Engine>, host: Arc<EnvMap>) -> crate::warm::Refresh {
+    let weak = Arc::downgrade(engine);
+    let handle = tokio::runtime::Handle::try_current().ok();
+    Box::new(move |name: &str| {
+        let Some(engine) = weak.upgrade() else { return };
+        let Some(handle) = tokio::runtime::Handle::try_current().ok().or_else(|| handle.clone()) else { return };
+        let (name, host) = (name.to_string(), Arc::clone(&host));
+        let task = engine.pools.track({
+            let engine = Arc::clone(&engine);
+            async move {
+                if let Ok(Some(pool)) = engine.warm_pool(&name, &host).await {
+                    pool.top_up();
+                }
+            }
+        });
+        handle.spawn(task);
+    })
 }
 
 fn parse_input(input: String) -> Result<Box<RawValue>, ErrorInfo> {

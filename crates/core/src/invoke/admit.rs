@@ -53,6 +53,13 @@ pub(crate) struct Admitted {
     _running: Tally,
 }
 
+impl Entry {
+    /// The call's place in call order.
+    pub fn ticket(&self) -> u64 {
+        self.ticket
+    }
+}
+
 impl Admission {
     pub fn new(max_concurrency: usize, max_queue: Option<usize>) -> Self {
         Admission {

@@ -31,6 +31,12 @@ impl Capture {
         Capture { stdout: Vec::new(), stderr: Retained::new(STDERR_RETAIN_BYTES), tail: Tail::new(EXCERPT_BYTES) }
     }
 
+    /// One stderr line of the call: redacted, kept (under the cap) and in
+    /// the tail; returns the entry, for `onLog`.
+    pub fn stderr_line(&mut self, line: &str, raw_len: usize, redactor: &Redactor) -> LogEntry {
+        stderr_entry(&mut self.stderr, &mut self.tail, line, raw_len, redactor)
+    }
+
     /// Reads both pipes to their end; fails as soon as stdout passes `max`.
     pub async fn read(
         &mut self,
@@ -50,6 +56,21 @@ impl Capture {
         })
         .map(|_| ())
     }
+}
+
+/// `Capture::stderr_line` on the parts (for a reader that holds `stdout`).
+pub(crate) fn stderr_entry(
+    log: &mut Retained,
+    tail: &mut Tail,
+    line: &str,
+    raw_len: usize,
+    redactor: &Redactor,
+) -> LogEntry {
+    let line = redactor.text(line);
+    tail.push(&line);
+    let entry = parse_stderr_line(&line);
+    log.push(entry.clone(), raw_len);
+    entry
 }
 
 /// Each stderr line: redacted, kept (under the cap), in the tail, and

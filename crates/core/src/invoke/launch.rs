@@ -1,7 +1,8 @@
 //! Launch: a `LaunchPlan` → a started process with the request on its way
-//! into stdin. Today every call starts a fresh process (one-shot); a warm
-//! worker answering one request line is the second launcher this seam is
-//! for: it hands supervise and classify the same `Launched` shape.
+//! into stdin: a fresh process (one-shot), or a standby one started ahead
+//! (`feed`). A warm worker answering one request line is the second
+//! launcher (`crate::warm`): it hands supervise and classify the same shapes.
+//! Every function process is started by `crate::sandbox::spawn`.
 
 use std::io;
 
@@ -38,13 +39,19 @@ impl Drop for Writer {
 /// function is spawned).
 pub(crate) fn oneshot(plan: &LaunchPlan, request: RequestParts) -> Result<Launched, ErrorInfo> {
     let spec = Spec { program: &plan.program, args: &plan.args, cwd: &plan.cwd, env: &plan.env };
-    let mut process = crate::sandbox::spawn(&spec, plan.sandbox.as_ref()).map_err(|e| match e {
+    let process = crate::sandbox::spawn(&spec, plan.sandbox.as_ref()).map_err(|e| match e {
         SpawnError::Unavailable(message) => ErrorInfo::new(Code::SandboxUnavailable, message),
         SpawnError::Io(e) => ErrorInfo::new(
             Code::SpawnFailed,
             format!("could not start {}: {}", plan.program.display(), spawn_reason(&e)),
         ),
     })?;
+    Ok(feed(process, request))
+}
+
+/// Hands one call's request to a started process (fresh, or a standby one
+/// started ahead, CONTRACT §10): stdin is written on its own task, then closed.
+pub(crate) fn feed(mut process: Process, request: RequestParts) -> Launched {
     let stdin = process.stdin.take();
     let writer = tokio::spawn(async move {
         if let Some(mut stdin) = stdin {
@@ -59,7 +66,7 @@ pub(crate) fn oneshot(plan: &LaunchPlan, request: RequestParts) -> Result<Launch
     });
     let stdout = process.stdout.take().expect("piped");
     let stderr = process.stderr.take().expect("piped");
-    Ok(Launched { process, stdout, stderr, writer: Writer(writer) })
+    Launched { process, stdout, stderr, writer: Writer(writer) }
 }
 
 fn spawn_reason(e: &io::Error) -> String {

@@ -7,7 +7,7 @@ pub(crate) mod admit;
 pub(crate) mod capture;
 pub(crate) mod classify;
 mod fifo;
-mod launch;
+pub(crate) mod launch;
 pub(crate) mod plan;
 pub(crate) mod redact;
 pub(crate) mod supervise;
@@ -19,14 +19,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use std::collections::BTreeMap;
+
 use crate::build::{Artifact, Builds, Ready};
 use crate::env::{apply, host_layer, EnvMap};
 use crate::function::{load, recheck_dir, FunctionDef};
+use crate::manifest::{WarmMode, WarmSpec};
 use crate::options::RuntimeOptions;
 use crate::outcome::{Code, ErrorInfo};
 use crate::registry::{Launch, Registry, RuntimeDef};
 use crate::sandbox::CallSandbox;
 use crate::token::TokenStore;
+use crate::warm::{Pool, Pools, WarmCall};
 use admit::{cancelled, Admission};
 use capture::{Capture, LogSink};
 use classify::{classify, Finished, Terms};
@@ -41,6 +45,10 @@ pub(crate) struct Engine {
     pub tokens: std::sync::Arc<TokenStore>,
     pub admission: Admission,
     pub builds: Builds,
+    /// Warm functions' processes (CONTRACT §10).
+    pub pools: std::sync::Arc<Pools>,
+    /// `RuntimeOptions.warm`, validated: overrides a manifest's `warm`.
+    pub warm: BTreeMap<String, Option<WarmSpec>>,
 }
 
 /// One call on its way through the stages.
@@ -96,6 +104,7 @@ impl Engine {
                 ready = preparing => ready?.0,
             }
         };
+        let ticket = call.entry.ticket();
         let _admitted = self.admission.admit(&function.name, function.concurrency(), call.entry, &call.cancel).await?;
         *queued_ms = call.started.elapsed().as_millis() as u64;
         // security (§14): the directory may have been swapped while queued.
@@ -111,6 +120,23 @@ impl Engine {
             .tokens
             .issue(ttl, &function.name, &call.spec.request_id, deadline_ms)
             .map_err(|e| ErrorInfo::new(Code::SpawnFailed, format!("no OS randomness for a token: {e}")))?;
+        let kill_grace = Duration::from_millis(self.options.kill_grace_ms);
+        let max_output = self.options.max_output_bytes;
+        let mut standby = None;
+        match self.warm_spec(&function).filter(|_| sandbox.is_none()) {
+            Some(spec) if spec.mode == WarmMode::Worker => {
+                let parts = WorkerParts { function: &function, runtime, command, env, settings: &settings, timeout };
+                let Call { spec: call_spec, cancel, on_log, .. } = call;
+                let on_call = OnCall { cancel, on_log, ticket, token: token.as_str() };
+                return self.serve_worker(parts, &spec, call_spec, on_call).await;
+            }
+            Some(spec) => {
+                let plan =
+                    plan::warm_plan(&function, Some(runtime), command.clone(), env.clone(), &settings, "ALYX_STANDBY");
+                standby = self.pools.pool(&function.name, &spec, plan).take_standby();
+            }
+            None => self.pools.forget(&function.name),
+        }
         let (mut plan, request) =
             plan::plan(&function, Some(runtime), command, env, call.spec, &settings, token.as_str(), now_ms);
         if let Some(sandbox) = &sandbox {
@@ -118,21 +144,84 @@ impl Engine {
             plan.env.retain(|(k, _)| !["TMPDIR", "TMP", "TEMP"].iter().any(|t| k == t));
             plan.env.extend(["TMPDIR", "TMP", "TEMP"].map(|k| (k.into(), sandbox.temp_dir().into())));
         }
-        let launched = launch::oneshot(&plan, request)?;
+        // A standby process (CONTRACT §10) takes the request; from here on
+        // it is exactly the one-shot path, its timeout counted from now.
+        let launched = match standby {
+            Some(process) => launch::feed(process.into_process(), request),
+            None => launch::oneshot(&plan, request)?,
+        };
         let redactor = Redactor::new(token.as_str());
         let limits = Limits {
             deadline: deadline_after(Instant::now(), plan.timeout),
             cancel: call.cancel,
             memory_limit: plan.memory_limit,
-            kill_grace: Duration::from_millis(self.options.kill_grace_ms),
+            kill_grace,
         };
-        let max_output = self.options.max_output_bytes;
         let launch::Launched { mut process, stdout, stderr, writer: _writer } = launched;
         let mut capture = Capture::new();
         let io = capture.read(stdout, stderr, max_output, call.on_log.as_ref(), &redactor);
         let run = supervise(&mut process, io, &limits).await;
         let terms = Terms { timeout: plan.timeout, memory_limit: plan.memory_limit, max_output, redactor };
         Ok(classify(run, capture, &terms))
+    }
+
+    /// One call on a warm worker (CONTRACT §10): the request goes to a
+    /// pool's worker; its deadline counts from when a worker took it.
+    async fn serve_worker(
+        &self,
+        parts: WorkerParts<'_>,
+        spec: &WarmSpec,
+        call_spec: CallSpec,
+        call: OnCall<'_>,
+    ) -> Result<Finished, ErrorInfo> {
+        let WorkerParts { function, runtime, command, env, settings, timeout } = parts;
+        let OnCall { cancel, on_log, ticket, token } = call;
+        let worker_plan = plan::warm_plan(function, Some(runtime), command, env, settings, "ALYX_WORKER");
+        let memory_limit = worker_plan.memory_limit;
+        let pool = self.pools.pool(&function.name, spec, worker_plan);
+        let request_id = call_spec.request_id.clone();
+        let deadline_ms = epoch_ms().saturating_add(timeout.as_millis() as u64);
+        let request = plan::request(function, call_spec, settings, token, deadline_ms);
+        let kill_grace = Duration::from_millis(self.options.kill_grace_ms);
+        let deadline = deadline_after(Instant::now(), timeout);
+        let limits = Limits { deadline, cancel, memory_limit, kill_grace };
+        let max_output = self.options.max_output_bytes;
+        let terms = Terms { timeout, memory_limit, max_output, redactor: Redactor::new(token) };
+        let on_log = on_log.as_ref();
+        let warm_call = WarmCall { request, request_id: &request_id, ticket, limits, max_output, on_log, terms };
+        crate::warm::serve(&pool, warm_call).await
+    }
+
+    /// A function's `warm`: the host's `RuntimeOptions.warm` entry, else
+    /// its manifest's.
+    /// A sandboxed function is never warm: its processes start inside each
+    /// call's sandbox (CONTRACT §11), so they cannot be started ahead.
+    pub fn warm_spec(&self, function: &FunctionDef) -> Option<WarmSpec> {
+        let sandboxed =
+            self.options.sandbox.0.is_some() || function.manifest.as_ref().is_some_and(|m| m.sandbox.is_some());
+        if sandboxed {
+            return None;
+        }
+        match self.warm.get(&function.name) {
+            Some(spec) => spec.clone(),
+            None => function.manifest.as_ref().and_then(|m| m.warm.clone()),
+        }
+    }
+
+    /// The pool of a warm (worker) function, ready to start processes from
+    /// its current files (after any build); None for other functions.
+    pub async fn warm_pool(&self, name: &str, host: &EnvMap) -> Result<Option<std::sync::Arc<Pool>>, ErrorInfo> {
+        let function = load(&self.options.functions_dir, name, &self.registry, host).map_err(|e| e.to_error())?;
+        let runtime = self.runtime_of(&function)?;
+        let Some(spec) = self.warm_spec(&function) else {
+            self.pools.forget(name);
+            return Ok(None);
+        };
+        let env = self.function_env(&function, runtime, host);
+        let (command, _) = self.command(&function, runtime, &env, host).await?;
+        let marker = if spec.mode == WarmMode::Worker { "ALYX_WORKER" } else { "ALYX_STANDBY" };
+        let plan = plan::warm_plan(&function, Some(runtime), command, env, &self.settings(), marker);
+        Ok(Some(self.pools.pool(name, &spec, plan)))
     }
 
     fn settings(&self) -> Settings<'_> {
@@ -189,6 +278,24 @@ impl Engine {
         };
         Ok((command, ready))
     }
+}
+
+/// What a worker call needs from the stages before it.
+struct WorkerParts<'a> {
+    function: &'a FunctionDef,
+    runtime: &'a RuntimeDef,
+    command: Command,
+    env: EnvMap,
+    settings: &'a Settings<'a>,
+    timeout: Duration,
+}
+
+/// The call's own handles, for a worker call.
+struct OnCall<'a> {
+    cancel: CancellationToken,
+    on_log: Option<LogSink>,
+    ticket: u64,
+    token: &'a str,
 }
 
 fn build_wait_timeout(timeout: Duration) -> ErrorInfo {

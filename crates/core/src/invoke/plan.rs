@@ -32,7 +32,7 @@ pub(crate) struct CallSpec {
 /// The program a function runs as: resolved runtime program (or the entry
 /// itself), its arguments, and the entry file appended after any
 /// runtime-specific flags.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) struct Command {
     pub program: PathBuf,
     pub args: Vec<OsString>,
@@ -54,6 +54,7 @@ pub(crate) struct RequestParts {
 }
 
 /// Everything the launch stage needs to start one process for one call.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LaunchPlan {
     pub program: PathBuf,
     pub args: Vec<OsString>,
@@ -114,28 +115,14 @@ pub(crate) fn plan(
         }
     }
     args.extend(command.entry);
-    let context_env: Map<String, Value> =
-        function.env.iter().chain(call.env.iter()).map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
-    let (head, tail) = Request {
-        request_id: &call.request_id,
-        function_name: &function.name,
-        function: &function.name,
-        input: &call.input,
-        context: Context {
-            auth: call.auth.as_ref(),
-            env: &context_env,
-            alyx_url: settings.alyx_url,
-            internal_token: token,
-            deadline_ms,
-        },
-    }
-    .to_parts();
     let auth_json = call.auth.as_ref().map_or_else(|| "null".to_string(), Value::to_string);
     apply(&mut base_env, &call.env);
+    let request_id = call.request_id.clone();
+    let request = request(function, call, settings, token, deadline_ms);
     let alyx_vars = [
         ("ALYX_FUNCTION_NAME", function.name.clone()),
         ("ALYX_FUNCTION_DIR", function.dir.to_string_lossy().into_owned()),
-        ("ALYX_REQUEST_ID", call.request_id),
+        ("ALYX_REQUEST_ID", request_id),
         ("ALYX_URL", settings.alyx_url.to_string()),
         ("ALYX_INTERNAL_TOKEN", token.to_string()),
         ("ALYX_DEADLINE_MS", deadline_ms.to_string()),
@@ -154,7 +141,77 @@ pub(crate) fn plan(
         memory_limit: memory_mb.map(|mb| mb.saturating_mul(1024 * 1024)),
         sandbox: None,
     };
-    (plan, RequestParts { head, input: call.input, tail })
+    (plan, request)
+}
+
+/// The request (CONTRACT §4.1) for one call, due at `deadline_ms`.
+pub(crate) fn request(
+    function: &FunctionDef,
+    call: CallSpec,
+    settings: &Settings,
+    token: &str,
+    deadline_ms: u64,
+) -> RequestParts {
+    let context_env: Map<String, Value> =
+        function.env.iter().chain(call.env.iter()).map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
+    let (head, tail) = Request {
+        request_id: &call.request_id,
+        function_name: &function.name,
+        function: &function.name,
+        input: &call.input,
+        context: Context {
+            auth: call.auth.as_ref(),
+            env: &context_env,
+            alyx_url: settings.alyx_url,
+            internal_token: token,
+            deadline_ms,
+        },
+    }
+    .to_parts();
+    RequestParts { head, input: call.input, tail }
+}
+
+/// The plan of a process started before any call (a warm worker or a
+/// standby process, CONTRACT §10): like a one-shot plan, but with none of
+/// the per-call variables (those travel in each request) and `marker`
+/// (`ALYX_WORKER` or `ALYX_STANDBY`) set to 1. `timeout` is the function's.
+pub(crate) fn warm_plan(
+    function: &FunctionDef,
+    runtime: Option<&RuntimeDef>,
+    command: Command,
+    mut base_env: EnvMap,
+    settings: &Settings,
+    marker: &str,
+) -> LaunchPlan {
+    let timeout = Duration::from_millis(function.timeout_ms().unwrap_or(settings.default_timeout_ms));
+    let memory_mb = function.memory_mb();
+    let mut args = command.args;
+    if let (Some(mb), Some(def)) = (memory_mb, runtime) {
+        args.extend(def.memory_args(mb).into_iter().map(OsString::from));
+        for (k, v) in def.memory_env(mb) {
+            base_env.insert(k.into(), v.into());
+        }
+    }
+    args.extend(command.entry);
+    let vars = [
+        ("ALYX_FUNCTION_NAME", function.name.clone()),
+        ("ALYX_FUNCTION_DIR", function.dir.to_string_lossy().into_owned()),
+        ("ALYX_URL", settings.alyx_url.to_string()),
+        ("PYTHONUNBUFFERED", "1".to_string()),
+        (marker, "1".to_string()),
+    ];
+    for (k, v) in vars {
+        base_env.insert(k.into(), v.into());
+    }
+    LaunchPlan {
+        program: command.program,
+        args,
+        cwd: function.dir.clone(),
+        env: base_env.into_iter().collect(),
+        timeout,
+        memory_limit: memory_mb.map(|mb| mb.saturating_mul(1024 * 1024)),
+        sandbox: None,
+    }
 }
 
 #[cfg(test)]

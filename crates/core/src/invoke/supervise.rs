@@ -57,7 +57,43 @@ where
 {
     tokio::pin!(io);
     let mut io_done = false;
-    let mut stop = watch(process, io.as_mut(), &mut io_done, limits).await;
+    let stop = match watch(process, io.as_mut(), &mut io_done, limits, false).await {
+        Watched::Stopped(stop) => Some(stop),
+        _ => None,
+    };
+    finish(process, io, io_done, stop, limits).await
+}
+
+/// One call served by a process that outlives it (a warm worker, CONTRACT
+/// §10): the same watch, but the turn is over when `io` is done (the call's
+/// response and end marker read) while the process runs on. `None` then;
+/// otherwise the process was stopped or died, and was reaped like a
+/// one-shot process.
+pub(crate) async fn supervise_turn<F>(process: &mut Process, io: F, limits: &Limits) -> Option<Supervised>
+where
+    F: Future<Output = Result<(), OverCap>>,
+{
+    tokio::pin!(io);
+    let mut io_done = false;
+    let stop = match watch(process, io.as_mut(), &mut io_done, limits, true).await {
+        Watched::IoDone => return None,
+        Watched::Stopped(stop) => Some(stop),
+        Watched::Exited => None,
+    };
+    Some(finish(process, io, io_done, stop, limits).await)
+}
+
+/// Stops the process if a limit hit, reaps it, drains what is left.
+async fn finish<F>(
+    process: &mut Process,
+    io: std::pin::Pin<&mut F>,
+    io_done: bool,
+    mut stop: Option<Stop>,
+    limits: &Limits,
+) -> Supervised
+where
+    F: Future<Output = Result<(), OverCap>>,
+{
     // After a SIGKILL, waiting for the leader and draining share one
     // DRAIN_AFTER_KILL: a call ends at most killGraceMs + 1 s after its
     // deadline, abort or close (CONTRACT §14).
@@ -77,8 +113,23 @@ where
     Supervised { stop, exit }
 }
 
-/// The wait itself: returns when the leader exited (None) or a limit hit.
-async fn watch<F>(process: &Process, mut io: std::pin::Pin<&mut F>, io_done: &mut bool, limits: &Limits) -> Option<Stop>
+/// How the wait ended.
+enum Watched {
+    Exited,
+    Stopped(Stop),
+    /// `io` finished and the caller asked to stop there.
+    IoDone,
+}
+
+/// The wait itself: returns when the leader exited, a limit hit, or (with
+/// `until_io`) `io` finished.
+async fn watch<F>(
+    process: &Process,
+    mut io: std::pin::Pin<&mut F>,
+    io_done: &mut bool,
+    limits: &Limits,
+    until_io: bool,
+) -> Watched
 where
     F: Future<Output = Result<(), OverCap>>,
 {
@@ -91,19 +142,22 @@ where
             // Cancellation first: a call cancelled while its process exits
             // is still reported the way the caller asked.
             biased;
-            _ = limits.cancel.cancelled() => return Some(Stop::Cancelled),
-            _ = tokio::time::sleep_until(limits.deadline) => return Some(Stop::Timeout),
+            _ = limits.cancel.cancelled() => return Watched::Stopped(Stop::Cancelled),
+            _ = tokio::time::sleep_until(limits.deadline) => return Watched::Stopped(Stop::Timeout),
             r = &mut io, if !*io_done => {
                 *io_done = true;
                 if r.is_err() {
-                    return Some(Stop::OutputTooLarge);
+                    return Watched::Stopped(Stop::OutputTooLarge);
+                }
+                if until_io {
+                    return Watched::IoDone;
                 }
             }
-            _ = &mut exited => return None,
+            _ = &mut exited => return Watched::Exited,
             _ = sampler.tick(), if limits.memory_limit.is_some() => {
                 let limit = limits.memory_limit.unwrap_or(u64::MAX);
                 if let Some(used) = memory::group_pss(pid).filter(|used| *used > limit) {
-                    return Some(Stop::MemoryLimit(used));
+                    return Watched::Stopped(Stop::MemoryLimit(used));
                 }
             }
         }

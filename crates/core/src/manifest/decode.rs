@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::error::ManifestError;
 use super::types::{BuildConfig, Hook, HookConfig, Manifest, Route, Schedule, Verification};
+use super::warm::WarmSpec;
 use super::yaml_tree::Node;
 
 pub(super) fn decode(root: &Node) -> Result<Manifest, ManifestError> {
@@ -35,6 +36,10 @@ pub(super) fn decode(root: &Node) -> Result<Manifest, ManifestError> {
         schedules: f.list("schedules", schedule)?,
         build: f.object("build", build)?,
         sandbox: super::sandbox::decode(f.get("sandbox"))?,
+        warm: match f.get("warm") {
+            Some(node) => WarmSpec::from_json(&node.to_json(), false)?,
+            None => None,
+        },
     })
 }
 

@@ -16,6 +16,7 @@ mod sandbox;
 mod schedule_formats;
 mod types;
 mod validate;
+mod warm;
 mod yaml_tree;
 
 #[cfg(test)]
@@ -29,6 +30,7 @@ pub use error::ManifestError;
 pub use memory::{parse_memory_mb, MAX_MEMORY_MB};
 pub use types::{BuildConfig, Hook, HookConfig, Manifest, Route, Schedule, Verification};
 pub use validate::DEFAULT_RUNTIMES;
+pub use warm::{WarmMode, WarmSpec};
 
 /// Parses and validates the text of a `manifest.yaml`.
 pub fn parse_manifest(yaml_text: &str) -> Result<Manifest, ManifestError> {

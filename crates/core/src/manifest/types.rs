@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::duration::parse_duration;
 use super::env_expand::expand_vars;
 use super::memory::parse_memory_mb;
+use super::warm::WarmSpec;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Manifest {
@@ -39,6 +40,9 @@ pub struct Manifest {
     /// `sandbox: true` or a policy; `None` when absent or `false` (§11).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<crate::sandbox::SandboxPolicy>,
+    /// `warm` with its defaults filled in; `None` = one-shot (CONTRACT §10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm: Option<WarmSpec>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

@@ -1,0 +1,386 @@
+//! One warm function's workers (CONTRACT §10): ready ones, busy ones, ones
+//! starting; calls beyond `max` wait FIFO. Starts run on the pool's task
+//! tracker and hand a ready worker to the oldest waiting call; a start that
+//! fails fails the oldest waiting call with WORKER_START_FAILED (never a hang).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::worker::Worker;
+
+mod care;
+use crate::invoke::admit::cancelled;
+use crate::invoke::plan::LaunchPlan;
+use crate::manifest::{WarmMode, WarmSpec};
+use crate::outcome::ErrorInfo;
+
+/// `pools()`: one warm function's processes.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolInfo {
+    pub name: String,
+    pub mode: &'static str,
+    pub ready: usize,
+    pub busy: usize,
+    pub starting: usize,
+    pub served: u64,
+    pub replaced: u64,
+    pub last_error: Option<String>,
+    /// Pids of the ready and busy processes (tests check replacements by pid).
+    pub pids: Vec<i32>,
+}
+
+/// A call waiting for a worker, with its ticket (call order).
+type Waiter = (u64, oneshot::Sender<Result<Worker, ErrorInfo>>);
+
+struct State {
+    spec: WarmSpec,
+    /// What new workers are started from, and its generation: a new plan
+    /// (edited files, a changed manifest) retires the older workers.
+    plan: Option<Arc<LaunchPlan>>,
+    /// The files changed since `plan` was made: start nothing from it.
+    plan_stale: bool,
+    generation: u64,
+    idle: Vec<Worker>,
+    busy_pids: Vec<i32>,
+    starting: usize,
+    waiters: VecDeque<Waiter>,
+    served: u64,
+    replaced: u64,
+    failures: u64,
+    last_failure: Option<ErrorInfo>,
+}
+
+pub(crate) struct Pool {
+    name: String,
+    /// Where background work runs when called from a host thread.
+    handle: Option<tokio::runtime::Handle>,
+    state: Mutex<State>,
+    changed: Notify,
+    tasks: TaskTracker,
+    closed: CancellationToken,
+    grace: Duration,
+}
+
+impl Pool {
+    pub fn new(
+        name: &str,
+        spec: WarmSpec,
+        closed: CancellationToken,
+        tasks: TaskTracker,
+        grace: Duration,
+    ) -> Arc<Pool> {
+        let state = State {
+            spec,
+            plan: None,
+            plan_stale: false,
+            generation: 0,
+            idle: Vec::new(),
+            busy_pids: Vec::new(),
+            starting: 0,
+            waiters: VecDeque::new(),
+            served: 0,
+            replaced: 0,
+            failures: 0,
+            last_failure: None,
+        };
+        let handle = tokio::runtime::Handle::try_current().ok();
+        Arc::new(Pool {
+            name: name.to_string(),
+            handle,
+            state: Mutex::new(state),
+            changed: Notify::new(),
+            tasks,
+            closed,
+            grace,
+        })
+    }
+
+    /// Records what workers start from now. A different plan (a changed
+    /// manifest, runtime or build output) starts a new generation: ready
+    /// workers of the old one stop, busy ones stop after their call.
+    pub fn set_plan(self: &Arc<Self>, spec: &WarmSpec, plan: LaunchPlan) {
+        let retired = {
+            let mut s = self.state.lock().unwrap();
+            s.spec = spec.clone();
+            let stale = std::mem::take(&mut s.plan_stale);
+            let (same, first) = (s.plan.as_deref() == Some(&plan), s.plan.is_none());
+            if !same {
+                s.plan = Some(Arc::new(plan));
+            }
+            // A stale pool already began its new generation (`files_changed`).
+            if same || first || stale {
+                Vec::new()
+            } else {
+                s.generation += 1;
+                std::mem::take(&mut s.idle)
+            }
+        };
+        self.retire(retired);
+        self.top_up();
+    }
+
+    /// The function's files changed: a new generation begins, and no
+    /// process starts until `set_plan` brings the plan of the new files
+    /// (after any rebuild).
+    pub fn files_changed(self: &Arc<Self>) {
+        let retired = {
+            let mut s = self.state.lock().unwrap();
+            s.generation += 1;
+            s.plan_stale = true;
+            std::mem::take(&mut s.idle)
+        };
+        self.retire(retired);
+    }
+
+    /// The function's directory (where its processes run).
+    pub fn dir(&self) -> Option<std::path::PathBuf> {
+        self.state.lock().unwrap().plan.as_ref().map(|p| p.cwd.clone())
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A ready worker for one call: an idle one, a new one (under `max`), or
+    /// the next one released, in call order.
+    pub async fn acquire(self: &Arc<Self>, ticket: u64, cancel: &CancellationToken) -> Result<Worker, ErrorInfo> {
+        let rx = {
+            let mut s = self.state.lock().unwrap();
+            loop {
+                let Some(worker) = s.idle.pop() else { break };
+                if worker.is_dead() {
+                    s.replaced += 1;
+                    s.last_error_text("a ready worker exited and was replaced".into());
+                    self.retire(vec![worker]);
+                    continue;
+                }
+                if worker.generation == s.generation {
+                    s.busy_pids.push(worker.pid());
+                    return Ok(worker);
+                }
+                self.retire(vec![worker]);
+            }
+            let (tx, rx) = oneshot::channel();
+            let at = s.waiters.partition_point(|(t, _)| *t < ticket);
+            s.waiters.insert(at, (ticket, tx));
+            self.start_if_room(&mut s);
+            rx
+        };
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(cancelled()),
+            got = rx => got.unwrap_or_else(|_| Err(cancelled())),
+        }
+    }
+
+    /// Standby: a process started ahead, if one is ready (one that died
+    /// unused is discarded); a replacement starts at once either way.
+    pub fn take_standby(self: &Arc<Self>) -> Option<Worker> {
+        let mut s = self.state.lock().unwrap();
+        let mut taken = None;
+        while let Some(w) = s.idle.pop() {
+            if w.is_dead() || w.generation != s.generation {
+                self.retire(vec![w]);
+                continue;
+            }
+            taken = Some(w);
+            break;
+        }
+        s.served += u64::from(taken.is_some());
+        if s.idle.len() + s.starting < s.spec.max as usize {
+            self.start_one_more(&mut s);
+        }
+        taken
+    }
+
+    /// Gives a worker back after a call: to the oldest waiting call, to the
+    /// ready set, or (dead, faulted, old, or at `maxRequests`) away.
+    pub fn release(self: &Arc<Self>, mut worker: Option<Worker>, pid: i32, fault: Option<String>) {
+        let mut stop = Vec::new();
+        {
+            let mut s = self.state.lock().unwrap();
+            s.busy_pids.retain(|p| *p != pid);
+            s.served += 1;
+            if let Some(reason) = fault {
+                s.replaced += 1;
+                s.last_failure = None;
+                s.last_error_text(reason);
+                worker = None;
+            }
+            if let Some(mut w) = worker.take() {
+                w.served += 1;
+                w.idle_since = Instant::now();
+                let worn = s.spec.max_requests > 0 && w.served >= s.spec.max_requests;
+                if worn || w.generation != s.generation || self.closed.is_cancelled() {
+                    stop.push(w);
+                } else if let Some(w) = hand_over(&mut s, w) {
+                    s.idle.push(w);
+                }
+            }
+            self.start_if_room(&mut s);
+        }
+        self.retire(stop);
+        self.changed.notify_waiters();
+    }
+
+    /// Starts workers until `min` are ready or busy (background; errors are
+    /// recorded for `pools()` and `warmup`).
+    pub fn top_up(self: &Arc<Self>) {
+        let mut s = self.state.lock().unwrap();
+        self.start_if_room(&mut s);
+    }
+
+    /// Resolves once `min` workers are ready or busy; fails with the first
+    /// start failure after it was called.
+    pub async fn warmup(self: &Arc<Self>) -> Result<(), ErrorInfo> {
+        let failures_before = self.state.lock().unwrap().failures;
+        self.top_up();
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            {
+                let s = self.state.lock().unwrap();
+                if s.failures > failures_before {
+                    return Err(s.last_failure.clone().unwrap_or_else(cancelled));
+                }
+                if s.idle.len() + s.busy_pids.len() >= s.spec.min as usize {
+                    return Ok(());
+                }
+            }
+            if self.closed.is_cancelled() {
+                return Err(cancelled());
+            }
+            tokio::select! {
+                _ = changed => {}
+                _ = self.closed.cancelled() => return Err(cancelled()),
+            }
+        }
+    }
+
+    /// Stops every ready worker (on the task tracker the caller waits
+    /// for); calls still waiting get CANCELLED.
+    pub fn close(&self) {
+        let (idle, waiters) = {
+            let mut s = self.state.lock().unwrap();
+            (std::mem::take(&mut s.idle), std::mem::take(&mut s.waiters))
+        };
+        for (_, w) in waiters {
+            let _ = w.send(Err(cancelled()));
+        }
+        self.retire(idle);
+    }
+
+    /// Starts one worker when calls wait for more than are starting, or
+    /// fewer than `min` exist, and there is room under `max`.
+    fn start_if_room(self: &Arc<Self>, s: &mut State) {
+        s.waiters.retain(|(_, w)| !w.is_closed());
+        if s.plan.is_none() || s.plan_stale {
+            return;
+        }
+        loop {
+            let live = s.idle.len() + s.busy_pids.len() + s.starting;
+            let wanted = s.waiters.len() > s.starting || live < s.spec.min as usize;
+            if !wanted || live >= s.spec.max as usize || self.closed.is_cancelled() {
+                return;
+            }
+            self.start_one_more(s);
+        }
+    }
+
+    fn start_one_more(self: &Arc<Self>, s: &mut State) {
+        if s.plan_stale || self.closed.is_cancelled() {
+            return;
+        }
+        let Some(plan) = s.plan.clone() else { return };
+        s.starting += 1;
+        let (pool, generation) = (Arc::clone(self), s.generation);
+        self.spawn(async move { pool.start_one(&plan, generation).await });
+    }
+
+    async fn start_one(self: Arc<Self>, plan: &LaunchPlan, generation: u64) {
+        let standby = self.state.lock().unwrap().spec.mode == WarmMode::Standby;
+        let started = match standby {
+            true => Worker::spawn(plan, generation),
+            false => Worker::start(plan, plan.timeout, &self.closed, generation).await,
+        };
+        let mut stop = Vec::new();
+        {
+            let mut s = self.state.lock().unwrap();
+            s.starting -= 1;
+            match started {
+                Ok(w) if self.closed.is_cancelled() || w.generation != s.generation => stop.push(w),
+                Ok(w) => {
+                    if let Some(w) = hand_over(&mut s, w) {
+                        s.idle.push(w);
+                    }
+                }
+                Err(e) => {
+                    s.failures += 1;
+                    s.last_failure = Some(e.clone());
+                    s.waiters.retain(|(_, w)| !w.is_closed());
+                    if let Some((_, waiter)) = s.waiters.pop_front() {
+                        let _ = waiter.send(Err(e));
+                    }
+                    // Not retried for `min` alone (a broken worker would
+                    // restart for ever): the next call or `warmup()` retries.
+                    if s.waiters.is_empty() {
+                        drop(s);
+                        self.changed.notify_waiters();
+                        return;
+                    }
+                }
+            }
+            self.start_if_room(&mut s);
+        }
+        self.retire(stop);
+        self.changed.notify_waiters();
+    }
+
+    /// Stops workers in the background (stdin closed, grace, kill).
+    fn retire(&self, workers: Vec<Worker>) {
+        let grace = self.grace;
+        for w in workers {
+            self.spawn(w.stop(grace));
+        }
+    }
+
+    /// Runs `task` on the tracker `close()` waits for, from any thread.
+    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, task: F) {
+        match tokio::runtime::Handle::try_current().ok().or_else(|| self.handle.clone()) {
+            Some(handle) => drop(self.tasks.spawn_on(task, &handle)),
+            // No async runtime anywhere: dropping a worker kills its group.
+            None => drop(task),
+        }
+    }
+}
+
+impl State {
+    fn last_error_text(&mut self, text: String) {
+        self.last_failure = Some(ErrorInfo::new(crate::outcome::Code::WorkerStartFailed, text));
+    }
+}
+
+/// Gives `w` to the oldest call still waiting; returns it when none is.
+fn hand_over(s: &mut State, mut w: Worker) -> Option<Worker> {
+    while let Some((_, waiter)) = s.waiters.pop_front() {
+        let pid = w.pid();
+        match waiter.send(Ok(w)) {
+            Ok(()) => {
+                s.busy_pids.push(pid);
+                return None;
+            }
+            Err(Ok(back)) => w = back,
+            Err(Err(_)) => unreachable!("sent Ok"),
+        }
+    }
+    Some(w)
+}

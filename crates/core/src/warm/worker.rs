@@ -1,0 +1,329 @@
+//! One warm worker process (CONTRACT §10, worker protocol): started through
+//! `crate::sandbox::spawn` like a one-shot process (never sandboxed: a
+//! sandboxed function is not kept warm), ready once it
+//! writes `{"alyx":"ready"}`, then one call at a time: a request line in, a
+//! response line out, stderr up to the `{"alyx":"end"}` marker to the call.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::lines::{Line, LineReader};
+use crate::invoke::capture::{stderr_entry, Capture, LogSink};
+use crate::invoke::plan::{LaunchPlan, RequestParts};
+use crate::invoke::redact::Redactor;
+use crate::invoke::supervise::{supervise_turn, Limits, OverCap, Supervised};
+use crate::logs::STDERR_RETAIN_BYTES;
+use crate::outcome::{Code, ErrorInfo};
+use crate::process::{Exit, Process, Spec};
+
+/// Start-up output kept for the next call: the most recent bytes.
+const PENDING_BYTES: usize = 64 * 1024;
+
+pub(crate) struct Worker {
+    process: Process,
+    stdin: Option<ChildStdin>,
+    stdout: LineReader<ChildStdout>,
+    stderr: LineReader<ChildStderr>,
+    /// Lines written while no call ran: they go to the next call.
+    pending_stdout: Vec<Vec<u8>>,
+    pending_stderr: Vec<Vec<u8>>,
+    /// Which version of the function's files it was started from.
+    pub generation: u64,
+    pub served: u64,
+    pub idle_since: Instant,
+}
+
+/// How one call on a worker went.
+pub(crate) enum Turn {
+    /// The worker answered and is still running: the capture holds the
+    /// response as the last stdout line.
+    Answered(Capture),
+    /// The worker was stopped (a limit) or died: a one-shot shaped end.
+    Ended(Supervised, Capture),
+    /// The response line carried another call's `request_id`.
+    Foreign(String, Capture),
+}
+
+#[derive(Deserialize)]
+struct Probe {
+    alyx: Option<String>,
+    success: Option<bool>,
+    request_id: Option<String>,
+}
+
+/// What a protocol line says, when it is one.
+fn probe(line: &[u8]) -> Option<Probe> {
+    let trimmed = line.trim_ascii();
+    if trimmed.first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice::<Probe>(trimmed).ok()
+}
+
+impl Worker {
+    pub fn pid(&self) -> i32 {
+        self.process.pid()
+    }
+
+    /// Starts a worker and waits for its ready line, at most `within`.
+    pub async fn start(
+        plan: &LaunchPlan,
+        within: Duration,
+        cancel: &CancellationToken,
+        generation: u64,
+    ) -> Result<Worker, ErrorInfo> {
+        let mut worker = Worker::spawn(plan, generation)?;
+        match worker.handshake(within, cancel).await {
+            Ok(()) => Ok(worker),
+            Err(reason) => Err(worker.start_failed(reason).await),
+        }
+    }
+
+    /// Starts a standby process: a one-shot process that will block on stdin
+    /// until a call hands it a request (`into_process`).
+    pub fn spawn(plan: &LaunchPlan, generation: u64) -> Result<Worker, ErrorInfo> {
+        let spec = Spec { program: &plan.program, args: &plan.args, cwd: &plan.cwd, env: &plan.env };
+        let mut process = crate::sandbox::spawn(&spec, None).map_err(|e| {
+            let e = match e {
+                crate::sandbox::SpawnError::Io(e) => e.to_string(),
+                crate::sandbox::SpawnError::Unavailable(m) => m,
+            };
+            ErrorInfo::new(Code::SpawnFailed, format!("could not start {}: {e}", plan.program.display()))
+        })?;
+        Ok(Worker {
+            stdin: process.stdin.take(),
+            stdout: LineReader::new(process.stdout.take().expect("piped")),
+            stderr: LineReader::new(process.stderr.take().expect("piped")),
+            process,
+            pending_stdout: Vec::new(),
+            pending_stderr: Vec::new(),
+            generation,
+            served: 0,
+            idle_since: Instant::now(),
+        })
+    }
+
+    /// A standby process, whole again, for the one-shot path.
+    pub fn into_process(self) -> Process {
+        let Worker { mut process, stdin, stdout, stderr, .. } = self;
+        process.stdin = stdin;
+        process.stdout = Some(stdout.into_inner());
+        process.stderr = Some(stderr.into_inner());
+        process
+    }
+
+    /// Reads until the ready line; keeps what came before it for the next call.
+    async fn handshake(&mut self, within: Duration, cancel: &CancellationToken) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        let mut stderr_open = true;
+        loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err("the runtime closed while it started".into()),
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(format!("it did not write {{\"alyx\":\"ready\"}} within {} ms", within.as_millis()))
+                }
+                line = self.stdout.next(PENDING_BYTES) => match line {
+                    None => return Err("it closed stdout before writing {\"alyx\":\"ready\"}".into()),
+                    Some(Line::Whole(l)) if probe(&l).is_some_and(|p| p.alyx.as_deref() == Some("ready")) => return Ok(()),
+                    Some(l) => keep(&mut self.pending_stdout, l.bytes()),
+                },
+                line = self.stderr.next(STDERR_RETAIN_BYTES), if stderr_open => match line {
+                    None => stderr_open = false,
+                    Some(l) => keep(&mut self.pending_stderr, l.bytes()),
+                },
+            }
+        }
+    }
+
+    /// Kills a worker that failed to start; the error carries its stderr tail.
+    async fn start_failed(mut self, reason: String) -> ErrorInfo {
+        // What it printed on its way down says why.
+        let _ = tokio::time::timeout(Duration::from_millis(200), async {
+            while let Some(l) = self.stderr.next(STDERR_RETAIN_BYTES).await {
+                keep(&mut self.pending_stderr, l.bytes());
+            }
+        })
+        .await;
+        // A worker that closed stdout is usually exiting: say how it ended.
+        let exited = tokio::time::timeout(Duration::from_millis(300), self.process.exited()).await.is_ok();
+        let status = self.process.reap().ok().filter(|_| exited);
+        let how = match status {
+            Some(Exit::Code(c)) => format!("it exited with code {c}; "),
+            Some(Exit::Signal(s)) => format!("it died of {}; ", crate::process::group::signal_name(s)),
+            None => String::new(),
+        };
+        let tail: Vec<String> = self.pending_stderr.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        let message = format!(
+            "warm worker did not start: {how}{reason}. A worker must speak the worker protocol \
+             (docs/PROTOCOL.md): use an Alyx SDK's handler(), or write {{\"alyx\":\"ready\"}} on stdout, \
+             then answer each request line with one response line carrying its request_id"
+        );
+        let mut details = serde_json::Map::new();
+        details.insert("stderr".into(), tail.join("\n").into());
+        ErrorInfo { details: Some(details), ..ErrorInfo::new(Code::WorkerStartFailed, message) }
+    }
+
+    /// Serves one call: writes the request line, reads stdout to the
+    /// response line and stderr to the end marker, under `limits`.
+    pub async fn serve(
+        &mut self,
+        request: RequestParts,
+        request_id: &str,
+        limits: &Limits,
+        max_output: usize,
+        on_log: Option<&LogSink>,
+        redactor: &Redactor,
+    ) -> Turn {
+        let mut capture = Capture::new();
+        let mut foreign = None;
+        for line in std::mem::take(&mut self.pending_stdout) {
+            capture.stdout.extend_from_slice(&line);
+            capture.stdout.push(b'\n');
+        }
+        let mut early = Vec::new();
+        for line in std::mem::take(&mut self.pending_stderr) {
+            early.push(capture.stderr_line(&String::from_utf8_lossy(&line), line.len() + 1, redactor));
+        }
+        if let (Some(sink), false) = (on_log, early.is_empty()) {
+            let _ = sink.send(early).await;
+        }
+        let Worker { process, stdin, stdout, stderr, .. } = self;
+        let io = turn_io(
+            stdin,
+            stdout,
+            stderr,
+            request,
+            request_id,
+            max_output,
+            on_log,
+            redactor,
+            &mut capture,
+            &mut foreign,
+        );
+        let ended = supervise_turn(process, io, limits).await;
+        match (ended, foreign) {
+            (Some(run), _) => Turn::Ended(run, capture),
+            (None, Some(id)) => Turn::Foreign(id, capture),
+            (None, None) => Turn::Answered(capture),
+        }
+    }
+
+    /// True once the process has exited (it stays unreaped until dropped).
+    /// Polled once, without waiting.
+    pub fn is_dead(&self) -> bool {
+        let exited = self.process.exited();
+        let mut exited = std::pin::pin!(exited);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        exited.as_mut().poll(&mut cx).is_ready()
+    }
+
+    /// Ends the worker the protocol's way: stdin closed, `grace` to exit,
+    /// then its group is killed.
+    pub async fn stop(mut self, grace: Duration) {
+        drop(self.stdin.take());
+        if tokio::time::timeout(grace, self.process.exited()).await.is_err() {
+            self.process.terminate(Duration::ZERO).await;
+        }
+        let _ = self.process.reap();
+    }
+}
+
+/// Keeps a start-up line for the next call, within PENDING_BYTES.
+fn keep(lines: &mut Vec<Vec<u8>>, line: &[u8]) {
+    lines.push(line.to_vec());
+    while lines.len() > 1 && lines.iter().map(Vec::len).sum::<usize>() > PENDING_BYTES {
+        lines.remove(0);
+    }
+}
+
+/// The pipes' side of one turn: request in; stdout lines to the response
+/// (`foreign` set when it names another call); stderr lines to the marker.
+/// At the end of stdout it waits for ever: the process's exit ends the turn.
+#[allow(clippy::too_many_arguments)]
+async fn turn_io(
+    stdin: &mut Option<ChildStdin>,
+    stdout: &mut LineReader<ChildStdout>,
+    stderr: &mut LineReader<ChildStderr>,
+    request: RequestParts,
+    request_id: &str,
+    max_output: usize,
+    on_log: Option<&LogSink>,
+    redactor: &Redactor,
+    capture: &mut Capture,
+    foreign: &mut Option<String>,
+) -> Result<(), OverCap> {
+    let write = async {
+        if let Some(pipe) = stdin.as_mut() {
+            let input = flatten(request.input.get().as_bytes());
+            let _ = async {
+                pipe.write_all(&request.head).await?;
+                pipe.write_all(&input).await?;
+                pipe.write_all(&request.tail).await?;
+                pipe.flush().await
+            }
+            .await;
+        }
+    };
+    let Capture { stdout: out_buf, stderr: log, tail } = capture;
+    let out = async {
+        loop {
+            let Some(line) = stdout.next(max_output.saturating_add(1)).await else {
+                return std::future::pending().await;
+            };
+            let Line::Whole(line) = line else { return Err(OverCap) };
+            if out_buf.len() + line.len() > max_output {
+                return Err(OverCap);
+            }
+            if let Some(p) = probe(&line).filter(|p| p.success.is_some()) {
+                if p.request_id.as_deref() != Some(request_id) {
+                    *foreign = Some(p.request_id.unwrap_or_default());
+                }
+                out_buf.extend_from_slice(&line);
+                return Ok(());
+            }
+            out_buf.extend_from_slice(&line);
+            out_buf.push(b'\n');
+        }
+    };
+    let err = async {
+        let mut batch = Vec::new();
+        loop {
+            let Some(line) = stderr.next(STDERR_RETAIN_BYTES).await else {
+                return std::future::pending().await;
+            };
+            let text = String::from_utf8_lossy(line.bytes());
+            if matches!(line, Line::Whole(_)) && probe(line.bytes()).is_some_and(|p| p.alyx.as_deref() == Some("end")) {
+                if let (Some(sink), false) = (on_log, batch.is_empty()) {
+                    let _ = sink.send(batch).await;
+                }
+                return Ok::<(), OverCap>(());
+            }
+            let entry = stderr_entry(log, tail, &text, line.bytes().len() + 1, redactor);
+            if let Some(sink) = on_log {
+                batch.push(entry);
+                // Sent once no further line is already buffered: live, batched.
+                if !stderr.has_line() {
+                    let _ = sink.send(std::mem::take(&mut batch)).await;
+                }
+            }
+        }
+    };
+    let (_, done) = tokio::join!(write, async { tokio::try_join!(out, err) });
+    done.map(|_| ())
+}
+
+/// Raw JSON may hold line breaks only as whitespace between tokens (never
+/// inside a string), so turning them into spaces keeps the request one line.
+fn flatten(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !json.iter().any(|&b| b == b'\n' || b == b'\r') {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    std::borrow::Cow::Owned(json.iter().map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }).collect())
+}
