@@ -334,3 +334,20 @@ test('CLI: list shows each function mode; doctor starts warm functions and shows
   assert.equal(pools[0].ready, 1)
   assert.equal(pools[0].lastError, null)
 })
+
+test('a runtime in a worker_threads Worker: terminate() leaves no warm process', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const dir = warmDir('  min: 2\n  max: 2')
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { FunctionRuntime } = require(workerData.root)
+    const rt = new FunctionRuntime({ functionsDir: workerData.dir })
+    rt.warmup().then(() => parentPort.postMessage(rt.pools()[0].pids))`
+  const worker = new Worker(code, { eval: true, workerData: { root, dir } })
+  const pids = await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject))
+  assert.equal(pids.length, 2)
+  const snap = snapshot(pids)
+  await worker.terminate()
+  await waitFor(() => survivors(snap).length === 0, { timeoutMs: 5000 })
+  assert.equal(zombieChildren(), 0)
+})

@@ -314,6 +314,9 @@ impl Runtime {
     /// environment going away); running functions get SIGTERM → SIGKILL.
     pub fn shutdown(&self) {
         self.closed.cancel();
+        // Nothing may wait any more (a Worker's environment is going away):
+        // ready warm processes are killed now (CONTRACT §14).
+        self.engine.pools.kill_now();
     }
 
     /// Cancels every running or queued invocation (their results say

@@ -117,6 +117,16 @@ impl Pools {
         self.map.lock().unwrap().values().map(|p| p.info()).collect()
     }
 
+    /// Kills every ready warm process at once, without waiting (host
+    /// teardown); busy ones end with their calls, which are cancelled.
+    pub fn kill_now(&self) {
+        let pools: Vec<Arc<Pool>> = self.map.lock().unwrap().values().cloned().collect();
+        for pool in pools {
+            pool.kill_ready();
+        }
+        self.edits.close();
+    }
+
     /// Stops every warm process and waits until all are gone. Call after
     /// the close token fired and the calls have finished.
     pub async fn close(&self) {

@@ -266,6 +266,19 @@ impl Pool {
         }
     }
 
+    /// Kills the ready workers now (dropping one kills its group and reaps
+    /// it); calls still waiting get CANCELLED.
+    pub fn kill_ready(&self) {
+        let (idle, waiters) = {
+            let mut s = self.state.lock().unwrap();
+            (std::mem::take(&mut s.idle), std::mem::take(&mut s.waiters))
+        };
+        for (_, w) in waiters {
+            let _ = w.send(Err(cancelled()));
+        }
+        drop(idle);
+    }
+
     /// Stops every ready worker (on the task tracker the caller waits
     /// for); calls still waiting get CANCELLED.
     pub fn close(&self) {
