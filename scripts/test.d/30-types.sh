@@ -25,3 +25,23 @@ assert.deepEqual(declaredCodes, { ...require('./index.js').CODES }, 'CODES in in
 assert.ok(Object.isFrozen(require('./index.js').CODES), 'CODES is frozen (declared readonly)')
 console.log(`types: ${declared.length} value exports and ${Object.keys(declaredCodes).length} CODES match index.js`)
 JS
+
+# The option types: every field the Rust core reads from RuntimeOptions and
+# InvokeOptions (crates/core/src/options.rs, camelCase over the wire) must be
+# declared in the matching interface of index.d.ts.
+node - <<'JS'
+const fs = require('node:fs')
+const assert = require('node:assert/strict')
+const rust = fs.readFileSync('crates/core/src/options.rs', 'utf8')
+const dts = fs.readFileSync('index.d.ts', 'utf8')
+const camel = (n) => n.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
+for (const name of ['RuntimeOptions', 'InvokeOptions']) {
+  const body = new RegExp(`pub struct ${name} \\{([\\s\\S]*?)\\n\\}`).exec(rust)[1]
+  const fields = [...body.matchAll(/(#\[serde\(skip\)\]\s*)?pub (\w+):/g)].filter((m) => !m[1]).map((m) => camel(m[2]))
+  const iface = new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`).exec(dts)[1]
+  const declared = new Set([...iface.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]))
+  const missing = fields.filter((f) => !declared.has(f))
+  assert.deepEqual(missing, [], `${name} fields of options.rs missing from index.d.ts`)
+  console.log(`types: ${fields.length} ${name} fields of options.rs are declared in index.d.ts`)
+}
+JS
