@@ -61,12 +61,19 @@ export type OutcomeCode = (typeof CODES)[keyof typeof CODES]
 /** A runtime definition: how to start a function written for it. */
 export interface RuntimeSpec {
   /**
-   * The program, found on PATH, or an absolute path. An array is the program
-   * followed by its leading arguments (e.g. `["python3", "-S"]`); `args`
-   * come after those.
+   * The program and, as an array, its leading arguments (`["python3", "-S"]`;
+   * `args` come after those).
+   * A bare name is looked for on PATH, then in the `node_modules/.bin` folders
+   * from `functionsDir` up to `/` and from the host's cwd up; an absolute path
+   * is used as is; a relative path (`./.venv/bin/python`) is resolved in each
+   * function's directory and must exist there.
    */
   command: string | string[]
-  /** Arguments placed before the entry file. Default: none. */
+  /**
+   * Arguments placed before the entry file. Absent: an override of a default
+   * runtime keeps the default's (`deno` keeps `run -A`, `bun` keeps `run`);
+   * given (even `[]`): exactly these. Default for a new runtime: none.
+   */
   args?: string[]
   /** Entry-file extensions that select this runtime, with the dot (e.g. `[".rb"]`). Default: none. */
   extensions?: string[]
@@ -99,6 +106,13 @@ export interface RuntimeOptions {
   runtimes?: Record<string, RuntimeSpec>
   /** Upper bound on an internal token's life, in ms (it also ends with its invocation). Default: `300000`. */
   tokenTtlMs?: number
+  /**
+   * Append the SDKs bundled in this package to `PYTHONPATH` (Python) and
+   * `RUBYLIB` (Ruby), so `import alyx` / `require "alyx"` work in every
+   * function without copying a file; a function's own copy still wins.
+   * Default: `true`.
+   */
+  sdkPaths?: boolean
   /**
    * Signs internal tokens (HMAC-SHA256; at least 32 bytes, else the constructor throws): they become
    * self-contained URL-safe strings carrying function name, request id and expiry, which `verifyToken`
@@ -437,6 +451,12 @@ export interface RuntimeInfo {
   version?: string | null
   /** How to install it. */
   installHint: string
+  /** Where it was found: `"PATH"`, a `node_modules/.bin` folder, …; null when missing. */
+  foundIn?: string | null
+  /** The version-manager shim (pyenv, asdf) `path` was resolved from: functions run `path` directly. */
+  shim?: string | null
+  /** Where it was looked for, when missing (`"PATH"`, `"node_modules/.bin from /app/functions up to /"`, …). */
+  lookedIn: string[]
 }
 
 export interface BuildReport {

@@ -4,11 +4,13 @@
 // V8 JSON.stringify/parse, AbortSignal wiring, argument checks and host-exit
 // cleanup, so that everything JS-specific lives in one small place.
 
+const path = require('node:path')
 const native = require('./binding.js')
 const { natives } = require('./lib/internal.js')
 const { createFetchHandler, createNodeHandler } = require('./lib/http.js')
 const { Scheduler, listSchedules } = require('./lib/schedules.js')
 const { emit } = require('./lib/events.js')
+const { warnUnknownOptions, warnMissingFunctionsDir } = require('./lib/say-what-is-wrong.js')
 
 // One source of truth: the outcome codes come from the Rust core
 // (crates/core/src/outcome.rs); `index.d.ts` is checked against them in npm test.
@@ -107,6 +109,10 @@ function runtimeOptionsJson(options) {
         typeof c === 'string' || (Array.isArray(c) && c.length > 0 && c.every((p) => typeof p === 'string')),
         `options.runtimes.${name}.command must be a string or a non-empty array of strings`,
       )
+      check(
+        spec.args === undefined || (Array.isArray(spec.args) && spec.args.every((a) => typeof a === 'string')),
+        `options.runtimes.${name}.args must be an array of strings`,
+      )
     }
   }
   if (options.warm !== undefined) {
@@ -115,7 +121,16 @@ function runtimeOptionsJson(options) {
       check(typeof spec === 'boolean' || isPlainObject(spec), `options.warm.${name} must be a boolean or an object`)
     }
   }
-  return JSON.stringify(options)
+  check(options.sdkPaths === undefined || typeof options.sdkPaths === 'boolean', 'options.sdkPaths must be a boolean')
+  warnUnknownOptions(options)
+  return JSON.stringify({ ...options, sdkPaths: options.sdkPaths === false ? {} : BUNDLED_SDK_PATHS })
+}
+
+// The SDKs shipped in this package, appended to the search path of the
+// runtimes that read one, so `import alyx` / `require "alyx"` just work.
+const BUNDLED_SDK_PATHS = {
+  PYTHONPATH: path.join(__dirname, 'sdk', 'python'),
+  RUBYLIB: path.join(__dirname, 'sdk', 'ruby'),
 }
 
 // ---- host exit and host signals (CONTRACT §6, §14; README "Host signals") ----
@@ -240,6 +255,7 @@ class FunctionRuntime {
     }
     natives.set(this, this.#native)
     Object.defineProperty(this, '_handlesSignals', { value: options.handleSignals !== false })
+    warnMissingFunctionsDir(path.resolve(options.functionsDir))
     registerRuntime(this)
   }
 

@@ -116,12 +116,18 @@ async function doctor(opts) {
   const sb = FunctionRuntime.sandboxSupport()
   const parts = sb.abi ? `Landlock ABI ${sb.abi}; files yes, TCP ${sb.network ? 'yes' : 'no'}, signal/socket scoping ${sb.scoping ? 'yes' : 'no'}` : 'no Landlock in this kernel'
   console.log(`sandbox: ${sb.available ? out.green('available') : out.yellow('unavailable')} (${parts})\n`)
-  const rows = [['runtime', 'status', 'version', 'path'].map(out.bold)]
+  const rows = [['runtime', 'status', 'version', 'path', 'found in'].map(out.bold)]
   for (const r of runtimes) {
-    rows.push([r.name, r.available ? out.green('found') : out.red('missing'), r.version ?? '-', r.path ?? (r.command || '-')])
+    const status = r.available ? out.green('found') : out.red('missing')
+    rows.push([r.name, status, r.version ?? '-', r.path ?? (r.command || '-'), r.foundIn ?? '-'])
   }
   console.log(table(rows))
-  for (const r of runtimes.filter((r) => !r.available)) console.log(`\n${out.yellow(r.name)}: ${r.installHint}`)
+  for (const r of runtimes.filter((r) => r.shim)) {
+    console.log(`\n${out.cyan(r.name)}: ${r.shim} is a version-manager shim; functions run ${r.path} directly (the interpreter it selects)`)
+  }
+  for (const r of runtimes.filter((r) => !r.available && r.lookedIn.length)) {
+    console.log(`\n${out.yellow(r.name)}: looked on ${r.lookedIn.join(', ')}.\n  ${r.installHint}`)
+  }
   if (pools.length === 0) return
   const poolRows = [['warm function', 'mode', 'ready', 'status'].map(out.bold)]
   for (const p of pools) {

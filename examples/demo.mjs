@@ -12,8 +12,8 @@ import { createNodeHandler, FunctionRuntime } from "../index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const functionsDir = path.join(here, "functions");
-// Deno and Bun come as dev dependencies; find them without a global install.
-process.env.PATH = `${path.join(here, "..", "node_modules", ".bin")}${path.delimiter}${process.env.PATH}`;
+// Deno and Bun come as dev dependencies: the runtime finds them in
+// node_modules/.bin above functionsDir, no global install needed.
 
 // A sensible input per example; anything unlisted gets { name: "World" }.
 const INPUTS = {

@@ -44,17 +44,17 @@ impl Catalog {
                 return catalog;
             }
         };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !is_skipped_dir(n))
-            .collect();
+        let (dirs, files): (Vec<_>, Vec<_>) = entries.filter_map(|e| e.ok()).partition(|e| e.path().is_dir());
+        let mut names: Vec<String> =
+            dirs.iter().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| !is_skipped_dir(n)).collect();
         names.sort();
         for name in names {
             catalog.load_one(root, &name, registry, host);
         }
         catalog.routes = RouteTable::build(root, catalog.functions.values());
+        let mut loose: Vec<Diagnostic> = files.iter().filter_map(|f| loose_file(&f.path(), registry)).collect();
+        loose.sort_by(|a, b| a.name.cmp(&b.name));
+        catalog.diagnostics.extend(loose);
         catalog
     }
 
@@ -97,6 +97,8 @@ impl Catalog {
         };
         match outcome {
             Ok(def) => {
+                self.diagnostics.extend(unknown_keys(&def));
+                self.diagnostics.sort_by(|a, b| a.name.cmp(&b.name));
                 self.functions.insert(name.to_string(), def);
                 Some(Ok(()))
             }
@@ -107,6 +109,36 @@ impl Catalog {
             }
         }
     }
+}
+
+/// A file directly in the functions directory that looks like a function
+/// written the wrong way (`send.js`): the fix, as a diagnostic.
+fn loose_file(path: &Path, registry: &Registry) -> Option<Diagnostic> {
+    let file = path.file_name()?.to_string_lossy().into_owned();
+    let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy()))?;
+    if file.starts_with('.') || registry.by_extension(&ext).is_none() {
+        return None;
+    }
+    let stem = path.file_stem()?.to_string_lossy();
+    let entry = if matches!(ext.as_str(), ".py" | ".go" | ".rb") { "main" } else { "index" };
+    Some(Diagnostic {
+        message: format!("not a function: functions are directories — move {file} to {stem}/{entry}{ext}"),
+        name: file,
+        path: path.to_path_buf(),
+    })
+}
+
+/// Manifest keys this version does not read: accepted, but said, since a
+/// typo (`timeot`) would otherwise be silently ignored.
+fn unknown_keys(def: &FunctionDef) -> Vec<Diagnostic> {
+    let Some(manifest) = &def.manifest else { return Vec::new() };
+    let path = def.dir.join(crate::function::MANIFEST_FILE);
+    let diagnostic = |key: &crate::manifest::UnknownKey| Diagnostic {
+        name: def.name.clone(),
+        path: path.clone(),
+        message: format!("{}: {key}", path.display()),
+    };
+    manifest.unknown_keys.iter().map(diagnostic).collect()
 }
 
 #[cfg(test)]
@@ -135,7 +167,7 @@ mod tests {
         write(root, "cobol/index.js", "");
         write(root, "cobol/manifest.yaml", "name: cobol\nruntime: cobol\n");
         write(root, "not a name/index.js", "");
-        write(root, "file.js", "");
+        write(root, "README.md", "");
         let reg = Registry::with_defaults();
         let c = Catalog::scan(root, &reg, &crate::env::snapshot());
         assert_eq!(c.functions.keys().collect::<Vec<_>>(), ["hello", "py"]);
@@ -148,6 +180,39 @@ mod tests {
         assert!(diag[1].0 == "cobol" && diag[1].1.contains("unknown runtime \"cobol\""), "{diag:?}");
         assert!(diag[2].0 == "empty" && diag[2].1.contains("no entry file"), "{diag:?}");
         assert!(diag[3].0 == "not a name", "{diag:?}");
+    }
+
+    #[test]
+    fn loose_files_and_unknown_manifest_keys_are_diagnosed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for (rel, text) in [
+            ("send.js", ""),
+            ("report.py", ""),
+            ("notes.txt", ""),
+            ("package.json", "{}"),
+            (".eslintrc.js", ""),
+            ("ok/index.js", ""),
+            ("ok/manifest.yaml", "name: ok\ntimeot: 5s\nx-alyx-extra: 1\n"),
+        ] {
+            write(root, rel, text);
+        }
+        let c = Catalog::scan(root, &Registry::with_defaults(), &crate::env::snapshot());
+        assert_eq!(c.functions.keys().collect::<Vec<_>>(), ["ok"], "unknown keys do not skip the function");
+        let diag: Vec<(&str, String)> = c
+            .diagnostics
+            .iter()
+            .map(|d| (d.name.as_str(), d.message.replace(&root.display().to_string(), "")))
+            .collect();
+        assert_eq!(
+            diag,
+            [
+                ("ok", "/ok/manifest.yaml: unknown key `timeot` (ignored; did you mean `timeout`?)".into()),
+                ("ok", "/ok/manifest.yaml: unknown key `x-alyx-extra` (ignored)".into()),
+                ("report.py", "not a function: functions are directories — move report.py to report/main.py".into()),
+                ("send.js", "not a function: functions are directories — move send.js to send/index.js".into()),
+            ]
+        );
     }
 
     #[test]

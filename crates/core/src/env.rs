@@ -129,6 +129,16 @@ where
     }
 }
 
+/// Appends `dir` to a search-path variable (`PYTHONPATH`, `RUBYLIB`), after
+/// whatever it already holds, so earlier entries keep winning.
+pub fn append_path(env: &mut EnvMap, var: &str, dir: &std::path::Path) {
+    let current = env.get(OsStr::new(var)).filter(|v| !v.is_empty());
+    let paths = current.into_iter().flat_map(std::env::split_paths).chain([dir.to_path_buf()]);
+    if let Ok(joined) = std::env::join_paths(paths) {
+        env.insert(var.into(), joined);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +185,15 @@ mod tests {
         apply(&mut m, &b);
         assert_eq!(m[OsStr::new("HOME")], "/a");
         assert_eq!(m[OsStr::new("X")], "2");
+    }
+
+    #[test]
+    fn append_path_keeps_earlier_entries_first() {
+        let mut m = EnvMap::new();
+        append_path(&mut m, "PYTHONPATH", std::path::Path::new("/sdk"));
+        assert_eq!(m[OsStr::new("PYTHONPATH")], "/sdk");
+        m.insert("RUBYLIB".into(), "/mine".into());
+        append_path(&mut m, "RUBYLIB", std::path::Path::new("/sdk"));
+        assert_eq!(m[OsStr::new("RUBYLIB")], "/mine:/sdk");
     }
 }

@@ -133,7 +133,7 @@ pub fn load(root: &Path, name: &str, registry: &Registry, host: &EnvMap) -> Resu
     }
     let dir = function_dir(root, name)
         .map_err(LoadError::InvalidName)?
-        .ok_or_else(|| LoadError::NotFound(format!("no function named \"{name}\" in {}", root.display())))?;
+        .ok_or_else(|| LoadError::NotFound(not_found_message(root, name)))?;
     load_dir(name, dir, registry, host)
 }
 
@@ -145,6 +145,14 @@ pub fn recheck_dir(root: &Path, function: &FunctionDef) -> Result<(), ErrorInfo>
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(LoadError::NotFound(format!("function \"{}\" is gone", function.name)).to_error()),
         Err(message) => Err(LoadError::InvalidName(message).to_error()),
+    }
+}
+
+fn not_found_message(root: &Path, name: &str) -> String {
+    if root.is_dir() {
+        format!("no function named \"{name}\" in {}", root.display())
+    } else {
+        format!("no function named \"{name}\": the functions directory {} does not exist", root.display())
     }
 }
 

@@ -39,6 +39,10 @@ pub struct RuntimeOptions {
     /// Per function name: `true`, `false` or `{ mode, min, max, idle,
     /// maxRequests }` (CONTRACT §10); overrides the manifest's `warm`.
     pub warm: BTreeMap<String, Value>,
+    /// Search-path variable → a bundled SDK folder appended to it
+    /// (`PYTHONPATH` → `…/sdk/python`) for the runtimes that read it. The JS
+    /// layer fills it from the package (`sdkPaths: false` leaves it empty).
+    pub sdk_paths: BTreeMap<String, PathBuf>,
 }
 
 impl Default for RuntimeOptions {
@@ -60,6 +64,7 @@ impl Default for RuntimeOptions {
             allow_call_env: Vec::new(),
             sandbox: SandboxOption::default(),
             warm: BTreeMap::new(),
+            sdk_paths: BTreeMap::new(),
         }
     }
 }

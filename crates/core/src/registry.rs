@@ -1,8 +1,9 @@
-//! Runtimes (CONTRACT §5): which command runs a function, where it lives on
-//! PATH, and what to tell a user who has not installed it.
+//! Runtimes (CONTRACT §5): which command runs a function, what is special
+//! about each (as data), and what to tell a user who has not installed it.
+//! Where the command is found: `resolve.rs`.
 
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -12,8 +13,10 @@ use serde::{Deserialize, Serialize};
 pub struct RuntimeSpec {
     /// `"python3"` or `["python3", "-S"]`: a program and its leading args.
     pub command: Command,
+    /// Args before the entry. Absent: an override of a default runtime keeps
+    /// the default's (`deno` keeps `run -A`); given (even `[]`): exactly these.
     #[serde(default)]
-    pub args: Vec<String>,
+    pub args: Option<Vec<String>>,
     #[serde(default)]
     pub extensions: Vec<String>,
 }
@@ -56,6 +59,14 @@ pub struct RuntimeDef {
     pub memory_env: Vec<(String, String)>,
     /// Arguments that make the program print its version.
     pub version_args: Vec<String>,
+    /// Interpreters inside a function's directory that win over a bare
+    /// program name (a Python `.venv/`); see `resolve.rs`.
+    pub local_programs: Vec<String>,
+    /// Args that make the interpreter print its own path, to see through a
+    /// version-manager shim (`sys.executable`); see `resolve.rs`.
+    pub real_path_query: Option<Vec<String>>,
+    /// The search-path variable the bundled SDK folder is appended to.
+    pub sdk_path_var: Option<String>,
 }
 
 impl RuntimeDef {
@@ -67,19 +78,24 @@ impl RuntimeDef {
         self.memory_env.iter().map(|(k, v)| (k.clone(), v.replace("{mb}", &mb.to_string()))).collect()
     }
 
+    /// Python's extras: a function's own virtualenv, shims seen through.
+    fn with_python_extras(mut self) -> Self {
+        let bin = if cfg!(windows) { "Scripts/python.exe" } else { "bin/python" };
+        self.local_programs = [".venv", "venv"].iter().map(|env| format!("{env}/{bin}")).collect();
+        self.real_path_query = Some(vec!["-c".into(), "import sys; print(sys.executable)".into()]);
+        self
+    }
+
+    fn with_sdk_path(mut self, var: &str) -> Self {
+        self.sdk_path_var = Some(var.into());
+        self
+    }
+
     fn with_memory(mut self, args: &[&str], env: &[(&str, &str)]) -> Self {
         self.memory_args = args.iter().map(|s| s.to_string()).collect();
         self.memory_env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         self
     }
-}
-
-/// A runtime found on this machine: an absolute program path, so spawning
-/// takes the posix_spawn path (a bare name makes std fall back to fork).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolved {
-    pub program: PathBuf,
-    pub args: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +125,9 @@ fn def(
         memory_args: Vec::new(),
         memory_env: Vec::new(),
         version_args: vec![if launch == Launch::GoBuild { "version" } else { "--version" }.to_string()],
+        local_programs: Vec::new(),
+        real_path_query: None,
+        sdk_path_var: None,
     }
 }
 
@@ -118,7 +137,7 @@ impl Registry {
         let defs = [
             def("deno", &["deno"], &["run", "-A"], &[".ts", ".mts", ".tsx"], Interpreter,
                 &["DENO_DIR", "DENO_INSTALL_ROOT", "DENO_CERT", "NPM_CONFIG_REGISTRY"],
-                "Install Deno: `npm install -g deno`, or `curl -fsSL https://deno.land/install.sh | sh` (https://docs.deno.com/runtime/getting_started/installation/)")
+                "Install Deno: `npm install deno` in your project (or `npm install -g deno`), or `curl -fsSL https://deno.land/install.sh | sh` (https://docs.deno.com/runtime/getting_started/installation/)")
                 .with_memory(&["--v8-flags=--max-old-space-size={mb}"], &[]),
             def("node", &["node"], &[], &[".js", ".mjs", ".cjs", ".cts"], Interpreter,
                 &["NODE_PATH"],
@@ -126,43 +145,49 @@ impl Registry {
                 .with_memory(&["--max-old-space-size={mb}"], &[]),
             def("bun", &["bun"], &["run"], &[], Interpreter,
                 &["BUN_INSTALL", "BUN_RUNTIME_TRANSPILER_CACHE_PATH"],
-                "Install Bun: `npm install -g bun`, or `curl -fsSL https://bun.sh/install | bash` (https://bun.sh)"),
+                "Install Bun: `npm install bun` in your project (or `npm install -g bun`), or `curl -fsSL https://bun.sh/install | bash` (https://bun.sh)"),
             def("python", &["python3", "python"], &[], &[".py"], Interpreter,
                 &["VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"],
-                "Install Python 3 from https://www.python.org/downloads/ or your package manager (e.g. `apt-get install python3`)"),
+                "Install Python 3 from https://www.python.org/downloads/ or your package manager (e.g. `apt-get install python3`)")
+                .with_python_extras()
+                .with_sdk_path("PYTHONPATH"),
             def("go", &["go"], &[], &[".go"], GoBuild,
                 &["GOROOT", "GOPATH", "GOCACHE", "GOMODCACHE", "GOPROXY", "GOFLAGS", "GOPRIVATE", "GONOSUMDB", "GOTOOLCHAIN", "GOENV"],
                 "Install Go from https://go.dev/dl/ (e.g. `apt-get install golang`)")
                 .with_memory(&[], &[("GOMEMLIMIT", "{mb}MiB")]),
             def("ruby", &["ruby"], &[], &[".rb"], Interpreter,
                 &["GEM_HOME", "GEM_PATH", "BUNDLE_GEMFILE", "RUBYLIB"],
-                "Install Ruby from https://www.ruby-lang.org/en/documentation/installation/ (e.g. `apt-get install ruby`)"),
+                "Install Ruby from https://www.ruby-lang.org/en/documentation/installation/ (e.g. `apt-get install ruby`)")
+                .with_sdk_path("RUBYLIB"),
             def("binary", &[], &[], &[], Binary, &[],
                 "A binary function's entry must be an executable file (`chmod +x bootstrap`)"),
         ];
         Registry { defs: defs.into_iter().map(|d| (d.name.clone(), d)).collect() }
     }
 
-    /// Defaults plus the user's runtimes; a user runtime with a default's name
-    /// replaces it, keeping the default's host variables.
+    /// Defaults plus the user's runtimes. A user runtime with a default's
+    /// name replaces its command; the default's args (unless `args` is
+    /// given), extensions (unless given), host variables, version args, Go
+    /// compile step and Python extras stay. Memory flags do not: a custom
+    /// command may not be the runtime they are for.
     pub fn new(custom: &BTreeMap<String, RuntimeSpec>) -> Result<Self, String> {
         let mut reg = Self::with_defaults();
         for (name, spec) in custom {
-            let (programs, mut args) = match &spec.command {
-                Command::One(p) => (vec![p.clone()], Vec::new()),
+            let (program, mut args) = match &spec.command {
+                Command::One(p) => (p.clone(), Vec::new()),
                 Command::Many(parts) => {
                     let (first, rest) =
                         parts.split_first().ok_or_else(|| format!("runtimes.{name}.command: must not be empty"))?;
-                    (vec![first.clone()], rest.to_vec())
+                    (first.clone(), rest.to_vec())
                 }
             };
-            if programs[0].trim().is_empty() {
+            if program.trim().is_empty() {
                 return Err(format!("runtimes.{name}.command: must not be empty"));
             }
-            args.extend(spec.args.iter().cloned());
             let prior = reg.defs.remove(name);
-            // Overriding a default's command keeps what it is for: its
-            // extensions (unless new ones are given) and Go's compile step.
+            args.extend(
+                spec.args.clone().unwrap_or_else(|| prior.as_ref().map(|p| p.args.clone()).unwrap_or_default()),
+            );
             let extensions = if spec.extensions.is_empty() {
                 prior.as_ref().map(|p| p.extensions.clone()).unwrap_or_default()
             } else {
@@ -172,26 +197,20 @@ impl Registry {
                 Some(Launch::GoBuild) => Launch::GoBuild,
                 _ => Launch::Interpreter,
             };
-            reg.defs.insert(
-                name.clone(),
-                RuntimeDef {
-                    name: name.clone(),
-                    programs,
-                    args,
-                    extensions,
-                    launch,
-                    host_env: prior.as_ref().map(|p| p.host_env.clone()).unwrap_or_default(),
-                    install_hint: format!(
-                        "Install `{}` or fix `runtimes.{name}.command` in the runtime options",
-                        spec_program(spec)
-                    ),
-                    custom: true,
-                    // A custom command may not be the runtime the flags are for.
-                    memory_args: Vec::new(),
-                    memory_env: Vec::new(),
-                    version_args: prior.as_ref().map_or_else(|| vec!["--version".into()], |p| p.version_args.clone()),
-                },
-            );
+            let install_hint = format!("Install `{program}` or fix `runtimes.{name}.command` in the runtime options");
+            let base = prior.unwrap_or_else(|| def(name, &[], &[], &[], launch, &[], ""));
+            let replaced = RuntimeDef {
+                programs: vec![program],
+                args,
+                extensions,
+                launch,
+                install_hint,
+                custom: true,
+                memory_args: Vec::new(),
+                memory_env: Vec::new(),
+                ..base
+            };
+            reg.defs.insert(name.clone(), replaced);
         }
         Ok(reg)
     }
@@ -216,28 +235,6 @@ impl Registry {
             }
         }
         found
-    }
-
-    /// Finds the runtime's program on the host's PATH.
-    pub fn resolve(&self, def: &RuntimeDef, path: Option<&OsStr>) -> Result<Resolved, String> {
-        for program in &def.programs {
-            if let Some(found) = find_program(program, path.map(OsStr::to_os_string)) {
-                return Ok(Resolved { program: found, args: def.args.clone() });
-            }
-        }
-        Err(format!(
-            "runtime \"{}\" needs `{}`, which was not found on PATH. {}",
-            def.name,
-            def.programs.join("` or `"),
-            def.install_hint
-        ))
-    }
-}
-
-fn spec_program(spec: &RuntimeSpec) -> &str {
-    match &spec.command {
-        Command::One(p) => p,
-        Command::Many(parts) => parts.first().map(String::as_str).unwrap_or(""),
     }
 }
 
@@ -273,24 +270,6 @@ mod tests {
     }
 
     #[test]
-    fn resolves_to_an_absolute_path() {
-        let r = Registry::with_defaults();
-        let sh = RuntimeDef { programs: vec!["sh".into()], ..r.get("node").unwrap().clone() };
-        let resolved = r.resolve(&sh, std::env::var_os("PATH").as_deref()).unwrap();
-        assert!(resolved.program.is_absolute(), "{:?}", resolved.program);
-    }
-
-    #[test]
-    fn missing_program_says_how_to_install() {
-        let r = Registry::with_defaults();
-        let ghost =
-            RuntimeDef { programs: vec!["definitely-not-installed-xyz".into()], ..r.get("deno").unwrap().clone() };
-        let err = r.resolve(&ghost, std::env::var_os("PATH").as_deref()).unwrap_err();
-        assert!(err.contains("not found on PATH"), "{err}");
-        assert!(err.contains("Install Deno"), "{err}");
-    }
-
-    #[test]
     fn custom_runtime_splits_command_and_adds_extensions() {
         let custom: BTreeMap<String, RuntimeSpec> = serde_json::from_str(
             r#"{"py-fast": {"command": ["python3", "-S"], "args": ["-u"], "extensions": ["pyx"]},
@@ -306,7 +285,23 @@ mod tests {
         assert_eq!(node.extensions, [".js", ".mjs", ".cjs", ".cts"], "an override keeps the default's extensions");
         assert_eq!(node.programs, ["/usr/bin/env"]);
         assert_eq!(node.host_env, ["NODE_PATH"]);
-        assert_eq!(r.resolve(node, None).unwrap().program, PathBuf::from("/usr/bin/env"));
+    }
+
+    #[test]
+    fn overriding_a_command_keeps_the_default_args_unless_args_are_given() {
+        let custom: BTreeMap<String, RuntimeSpec> = serde_json::from_str(
+            r#"{"deno": {"command": "/opt/deno"}, "bun": {"command": ["/opt/bun", "--smol"]},
+                "python": {"command": "python3.12", "args": []}}"#,
+        )
+        .unwrap();
+        let r = Registry::new(&custom).unwrap();
+        assert_eq!(r.get("deno").unwrap().args, ["run", "-A"]);
+        assert_eq!(r.get("bun").unwrap().args, ["--smol", "run"]);
+        let python = r.get("python").unwrap();
+        assert!(python.args.is_empty());
+        assert_eq!(python.sdk_path_var.as_deref(), Some("PYTHONPATH"), "an override keeps Python's extras");
+        assert!(python.real_path_query.is_some());
+        assert!(python.memory_args.is_empty() && python.custom);
     }
 
     #[test]

@@ -263,7 +263,8 @@ impl Runtime {
 
     /// Every runtime with availability, path and version.
     pub async fn runtimes(&self) -> Vec<crate::runtime_info::RuntimeInfo> {
-        crate::runtime_info::describe_all(self.registry(), &self.host_env()).await
+        let host = self.host_env();
+        crate::runtime_info::describe_all(self.registry(), &self.engine.places(&host, None), &host).await
     }
 
     /// Calls running and waiting, in total and per function.

@@ -1,5 +1,6 @@
-//! `runtimes()`: each registered runtime, whether it is installed, where,
-//! and its version (asked once per program, then cached).
+//! `runtimes()`: each registered runtime, whether it is installed, where it
+//! was found or looked for (`resolve.rs`), and its version (asked once per
+//! program, then cached).
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -12,6 +13,7 @@ use serde::Serialize;
 use crate::env::EnvMap;
 use crate::process::{oneshot, Spec};
 use crate::registry::{Launch, Registry, RuntimeDef};
+use crate::resolve::{find, Places};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -24,20 +26,26 @@ pub struct RuntimeInfo {
     pub path: Option<PathBuf>,
     pub version: Option<String>,
     pub install_hint: String,
+    /// `PATH`, a `node_modules/.bin` folder, …; null when not found.
+    pub found_in: Option<String>,
+    /// The version-manager shim `path` was resolved from (pyenv, asdf).
+    pub shim: Option<PathBuf>,
+    /// Where it was looked for, when not found.
+    pub looked_in: Vec<String>,
 }
 
 static VERSIONS: Mutex<Option<HashMap<PathBuf, Option<String>>>> = Mutex::new(None);
 
-/// `host`: the host environment (its PATH finds the programs).
-pub async fn describe_all(registry: &Registry, host: &EnvMap) -> Vec<RuntimeInfo> {
+/// `host`: the host environment (a shim is asked with it).
+pub async fn describe_all(registry: &Registry, places: &Places<'_>, host: &EnvMap) -> Vec<RuntimeInfo> {
     let mut out = Vec::new();
     for def in registry.all() {
-        out.push(describe(registry, def, host).await);
+        out.push(describe(def, places, host).await);
     }
     out
 }
 
-async fn describe(registry: &Registry, def: &RuntimeDef, host: &EnvMap) -> RuntimeInfo {
+async fn describe(def: &RuntimeDef, places: &Places<'_>, host: &EnvMap) -> RuntimeInfo {
     let mut info = RuntimeInfo {
         name: def.name.clone(),
         command: def.programs.first().cloned().unwrap_or_default(),
@@ -47,15 +55,22 @@ async fn describe(registry: &Registry, def: &RuntimeDef, host: &EnvMap) -> Runti
         path: None,
         version: None,
         install_hint: def.install_hint.clone(),
+        found_in: None,
+        shim: None,
+        looked_in: Vec::new(),
     };
     if def.launch == Launch::Binary {
         return info;
     }
-    if let Ok(resolved) = registry.resolve(def, host.get(OsStr::new("PATH")).map(OsString::as_os_str)) {
-        info.available = true;
-        info.command = resolved.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(info.command);
-        info.version = version_of(&resolved.program, &def.version_args, host).await;
-        info.path = Some(resolved.program);
+    match find(def, places, host).await {
+        Ok(found) => {
+            info.available = true;
+            info.version = version_of(&found.program, &def.version_args, host).await;
+            info.path = Some(found.program);
+            info.found_in = Some(found.found_in);
+            info.shim = found.shim;
+        }
+        Err(not_found) => info.looked_in = not_found.looked_in,
     }
     info
 }
@@ -113,7 +128,10 @@ mod tests {
     #[tokio::test]
     async fn sh_like_runtime_is_found_with_path() {
         let reg = Registry::with_defaults();
-        let infos = describe_all(&reg, &crate::env::snapshot()).await;
+        let host = crate::env::snapshot();
+        let dir = std::env::temp_dir();
+        let places = Places::new(host.get(OsStr::new("PATH")).map(OsString::as_os_str), &dir, None);
+        let infos = describe_all(&reg, &places, &host).await;
         assert_eq!(infos.len(), 7);
         let binary = infos.iter().find(|i| i.name == "binary").unwrap();
         assert!(binary.available);

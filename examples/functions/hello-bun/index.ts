@@ -1,4 +1,4 @@
-import { type Context, handler } from "../../../sdk/js/alyx.mjs";
+import { type Context, handler } from "@alyx/runtime/sdk";
 
 handler((input: { name?: string } | null, ctx: Context) => {
   const name = input?.name ?? "World";

@@ -1,4 +1,4 @@
-import { handler } from "../../../sdk/js/alyx.mjs";
+import { handler } from "@alyx/runtime/sdk";
 
 handler((input, ctx) => {
   const name = input?.name ?? "World";

@@ -1,10 +1,6 @@
-import os
 import platform
-import sys
 
-# In your own project, copy sdk/python/alyx.py next to main.py instead.
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "sdk", "python"))
-import alyx  # noqa: E402
+import alyx  # on PYTHONPATH: the runtime adds the SDK that ships in @alyx/runtime
 
 
 def main(input, ctx):

@@ -1,5 +1,4 @@
-# In your own project, copy sdk/ruby/alyx.rb next to main.rb instead.
-require_relative "../../../sdk/ruby/alyx"
+require "alyx" # on RUBYLIB: the runtime adds the SDK that ships in @alyx/runtime
 
 Alyx.handler do |input, ctx|
   name = (input || {}).fetch("name", "World")

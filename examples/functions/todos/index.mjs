@@ -1,4 +1,4 @@
-import { AlyxError, handler } from "../../../sdk/js/alyx.mjs";
+import { AlyxError, handler } from "@alyx/runtime/sdk";
 
 // A function on HTTP routes (see manifest.yaml): createFetchHandler /
 // createNodeHandler give it { method, path, params, query, headers, body }

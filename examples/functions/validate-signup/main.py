@@ -1,10 +1,6 @@
-import os
 import re
-import sys
 
-# In your own project, copy sdk/python/alyx.py next to main.py instead.
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "sdk", "python"))
-from alyx import AlyxError, handler  # noqa: E402
+from alyx import AlyxError, handler  # the runtime puts the bundled SDK on PYTHONPATH
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

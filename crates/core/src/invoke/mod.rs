@@ -13,7 +13,7 @@ pub(crate) mod redact;
 pub(crate) mod supervise;
 
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
@@ -22,12 +22,13 @@ use tokio_util::sync::CancellationToken;
 use std::collections::BTreeMap;
 
 use crate::build::{Artifact, Builds, Ready};
-use crate::env::{apply, host_layer, EnvMap};
+use crate::env::{append_path, apply, host_layer, EnvMap};
 use crate::function::{load, recheck_dir, FunctionDef};
 use crate::manifest::{WarmMode, WarmSpec};
 use crate::options::RuntimeOptions;
 use crate::outcome::{Code, ErrorInfo};
 use crate::registry::{Launch, Registry, RuntimeDef};
+use crate::resolve::Places;
 use crate::sandbox::CallSandbox;
 use crate::token::TokenStore;
 use crate::warm::{Pool, Pools, WarmCall};
@@ -241,7 +242,16 @@ impl Engine {
         let mut env = host_layer(&self.options.inherit_env, &runtime.host_env, host.clone().into_iter());
         apply(&mut env, &self.options.env);
         apply(&mut env, &function.env);
+        if let Some((var, dir)) = runtime.sdk_path_var.as_deref().and_then(|v| self.options.sdk_paths.get_key_value(v))
+        {
+            append_path(&mut env, var, dir);
+        }
         env
+    }
+
+    /// Where runtimes are looked for (`resolve.rs`), for one function or none.
+    pub fn places<'a>(&'a self, host: &'a EnvMap, function_dir: Option<&'a Path>) -> Places<'a> {
+        Places::new(host.get(OsStr::new("PATH")).map(OsString::as_os_str), &self.options.functions_dir, function_dir)
     }
 
     /// The program and arguments a function runs as, after any build step
@@ -256,9 +266,9 @@ impl Engine {
         let resolved = match runtime.launch {
             Launch::Binary => None,
             _ => Some(
-                self.registry
-                    .resolve(runtime, host.get(OsStr::new("PATH")).map(OsString::as_os_str))
-                    .map_err(|m| ErrorInfo::new(Code::RuntimeNotFound, m))?,
+                crate::resolve::find(runtime, &self.places(host, Some(&function.dir)), env)
+                    .await
+                    .map_err(|e| ErrorInfo::new(Code::RuntimeNotFound, e.message))?,
             ),
         };
         let artifact = match (&resolved, runtime.launch) {

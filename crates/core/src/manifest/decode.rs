@@ -1,30 +1,33 @@
 //! Node tree → typed `Manifest`. Only shapes are checked here (a list where a
 //! list belongs); the rules live in `validate`. Every error names its field.
 //! Unknown keys are ignored, and `key:` with no value counts as absent.
+//! Every key the decoder asks for is known; the rest are collected, with the
+//! nearest known key of the same mapping, for `diagnostics()`.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::error::ManifestError;
-use super::types::{BuildConfig, Hook, HookConfig, Manifest, Route, Schedule, Verification};
+use super::types::{BuildConfig, Hook, HookConfig, Manifest, Route, Schedule, UnknownKey, Verification};
 use super::warm::WarmSpec;
 use super::yaml_tree::Node;
 
 pub(super) fn decode(root: &Node) -> Result<Manifest, ManifestError> {
+    let unknown = Sink::default();
     let f = match root {
-        Node::Map(entries) => Fields::new(entries, String::new()),
+        Node::Map(entries) => Fields::new(entries, String::new(), &unknown),
         Node::Null => return Err(ManifestError::new("(yaml)", "the document is empty")),
         other => {
             let msg = format!("expected a mapping at the top level, got {}", other.kind());
             return Err(ManifestError::new("(yaml)", msg));
         }
     };
-    Ok(Manifest {
+    let (entry, entrypoint) = (f.text("entry")?, f.text("entrypoint")?);
+    let mut manifest = Manifest {
         name: f.text("name")?.unwrap_or_default(),
         runtime: f.text("runtime")?,
-        entry: match f.text("entry")? {
-            Some(entry) => Some(entry),
-            None => f.text("entrypoint")?,
-        },
+        entry: entry.or(entrypoint),
         description: f.text("description")?,
         timeout: f.text("timeout")?,
         memory: f.text("memory")?,
@@ -40,7 +43,12 @@ pub(super) fn decode(root: &Node) -> Result<Manifest, ManifestError> {
             Some(node) => WarmSpec::from_json(&node.to_json(), false)?,
             None => None,
         },
-    })
+        unknown_keys: Vec::new(),
+    };
+    f.collect_unknown();
+    manifest.unknown_keys = unknown.take();
+    manifest.unknown_keys.sort_by(|a, b| a.field.cmp(&b.field));
+    Ok(manifest)
 }
 
 fn route(f: &Fields) -> Result<Route, ManifestError> {
@@ -89,15 +97,30 @@ fn build(f: &Fields) -> Result<BuildConfig, ManifestError> {
     })
 }
 
+/// Where unknown keys of every mapping of one document are collected.
+type Sink = Rc<RefCell<Vec<UnknownKey>>>;
+
 /// The entries of one YAML mapping, and where it sits (`routes[0]`).
 struct Fields<'a> {
     entries: &'a [(String, Node)],
     path: String,
+    /// Keys the decoder asked for: the known keys of this mapping.
+    asked: RefCell<Vec<String>>,
+    unknown: Sink,
 }
 
 impl<'a> Fields<'a> {
-    fn new(entries: &'a [(String, Node)], path: String) -> Self {
-        Fields { entries, path }
+    fn new(entries: &'a [(String, Node)], path: String, unknown: &Sink) -> Self {
+        Fields { entries, path, asked: RefCell::default(), unknown: Rc::clone(unknown) }
+    }
+
+    /// Records the keys present but never asked for. Call after decoding.
+    fn collect_unknown(&self) {
+        let asked = self.asked.borrow();
+        for (key, _) in self.entries.iter().filter(|(k, _)| !asked.contains(k)) {
+            let did_you_mean = crate::suggest::nearest(key, asked.iter().map(String::as_str)).map(str::to_string);
+            self.unknown.borrow_mut().push(UnknownKey { field: self.field(key), did_you_mean });
+        }
     }
 
     fn field(&self, key: &str) -> String {
@@ -113,6 +136,7 @@ impl<'a> Fields<'a> {
 
     /// The value of `key`; null counts as absent.
     fn get(&self, key: &str) -> Option<&'a Node> {
+        self.asked.borrow_mut().push(key.to_string());
         let node = &self.entries.iter().find(|(k, _)| k == key)?.1;
         (*node != Node::Null).then_some(node)
     }
@@ -149,7 +173,7 @@ impl<'a> Fields<'a> {
             Some(Node::Map(entries)) => entries,
             Some(other) => return Err(self.wrong(key, "a mapping", other)),
         };
-        let inner = Fields::new(entries, self.field(key));
+        let inner = Fields::new(entries, self.field(key), &self.unknown);
         entries
             .iter()
             .map(|(k, v)| match v {
@@ -184,7 +208,12 @@ impl<'a> Fields<'a> {
     ) -> Result<Option<T>, ManifestError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Node::Map(entries)) => decode(&Fields::new(entries, self.field(key))).map(Some),
+            Some(Node::Map(entries)) => {
+                let inner = Fields::new(entries, self.field(key), &self.unknown);
+                let value = decode(&inner)?;
+                inner.collect_unknown();
+                Ok(Some(value))
+            }
             Some(other) => Err(self.wrong(key, "a mapping", other)),
         }
     }
@@ -201,7 +230,12 @@ impl<'a> Fields<'a> {
         };
         let field = self.field(key);
         let item = |(i, node): (usize, &Node)| match node {
-            Node::Map(entries) => decode(&Fields::new(entries, format!("{field}[{i}]"))),
+            Node::Map(entries) => {
+                let inner = Fields::new(entries, format!("{field}[{i}]"), &self.unknown);
+                let value = decode(&inner)?;
+                inner.collect_unknown();
+                Ok(value)
+            }
             other => {
                 Err(ManifestError::new(format!("{field}[{i}]"), format!("expected a mapping, got {}", other.kind())))
             }
@@ -211,6 +245,7 @@ impl<'a> Fields<'a> {
 
     /// Every entry but `skip`, as JSON (free-form config).
     fn json_except(&self, skip: &str) -> serde_json::Map<String, serde_json::Value> {
+        self.asked.borrow_mut().extend(self.entries.iter().map(|(k, _)| k.clone()));
         self.entries.iter().filter(|(k, _)| k != skip).map(|(k, v)| (k.clone(), v.to_json())).collect()
     }
 }

@@ -1,6 +1,7 @@
 //! `manifest.yaml`: parsing and validation (CONTRACT §5), compatible with the
 //! manifests of Alyx (Go). Scalars are kept as written (`timeout: 30` → "30");
-//! unknown keys are ignored; errors name the field:
+//! unknown keys are accepted and listed in `Manifest::unknown_keys`; errors
+//! name the field:
 //! `manifest.yaml: routes[0].methods: invalid method "FETCH"`.
 //!
 //! `runtime` is not checked against a list here (custom runtimes exist):
@@ -28,7 +29,7 @@ pub use duration::parse_duration;
 pub use env_expand::expand_vars;
 pub use error::ManifestError;
 pub use memory::{parse_memory_mb, MAX_MEMORY_MB};
-pub use types::{BuildConfig, Hook, HookConfig, Manifest, Route, Schedule, Verification};
+pub use types::{BuildConfig, Hook, HookConfig, Manifest, Route, Schedule, UnknownKey, Verification};
 pub use validate::DEFAULT_RUNTIMES;
 pub use warm::{WarmMode, WarmSpec};
 

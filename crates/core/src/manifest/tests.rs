@@ -117,6 +117,14 @@ fn cases() -> Vec<(&'static str, &'static str, Want)> {
         ("entrypoint alias", "name: f\nentrypoint: app.py", Ok(|m| m.entry.as_deref() == Some("app.py"))),
         ("unknown keys ignored", "name: f\nfoo: {bar: [1]}\nroutes:\n  - path: /x\n    methods: [GET]\n    weird: 1",
             Ok(|m| m.routes.len() == 1)),
+        ("unknown keys listed with a hint", "name: f\ntimeot: 5s\nfoo: 1\nroutes:\n  - path: /x\n    methods: [GET]\n    metod: GET\nhooks:\n  - type: auth\n    source: users\n    action: create\n    config: {anything: 1}",
+            Ok(|m| m.unknown_keys.iter().map(ToString::to_string).collect::<Vec<_>>() == [
+                "unknown key `foo` (ignored)",
+                "unknown key `routes[0].metod` (ignored; did you mean `methods`?)",
+                "unknown key `timeot` (ignored; did you mean `timeout`?)",
+            ])),
+        ("entry and entrypoint are both known", "name: f\nentry: a.py\nentrypoint: b.py",
+            Ok(|m| m.entry.as_deref() == Some("a.py") && m.unknown_keys.is_empty())),
         ("empty values are absent", "name: f\nruntime:\ntimeout: ''\nroutes:\nenv:", Ok(|m| m.runtime.is_none() && m.timeout.is_none())),
         // Timeouts.
         ("timeout 30s", "name: f\ntimeout: 30s", Ok(|m| m.timeout_ms() == Some(30_000))),

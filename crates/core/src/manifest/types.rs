@@ -43,6 +43,27 @@ pub struct Manifest {
     /// `warm` with its defaults filled in; `None` = one-shot (CONTRACT §10).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warm: Option<WarmSpec>,
+    /// Keys this version does not know (Alyx manifests carry extra ones):
+    /// accepted, and reported by `diagnostics()` with a "did you mean".
+    #[serde(skip)]
+    pub unknown_keys: Vec<UnknownKey>,
+}
+
+/// A manifest key nobody reads: `routes[0].metods`, and its likely intent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownKey {
+    pub field: String,
+    pub did_you_mean: Option<String>,
+}
+
+impl std::fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown key `{}` (ignored", self.field)?;
+        match &self.did_you_mean {
+            Some(key) => write!(f, "; did you mean `{key}`?)"),
+            None => f.write_str(")"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

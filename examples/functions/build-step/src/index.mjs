@@ -1,5 +1,5 @@
 // Source of the build-step example; build.sh stamps it into dist/index.mjs.
-import { handler } from "../../../../sdk/js/alyx.mjs";
+import { handler } from "@alyx/runtime/sdk";
 
 const BUILD = { builtAt: "__BUILT_AT__", sourceLines: __SOURCE_LINES__ };
 
