@@ -159,4 +159,58 @@ if command -v bun >/dev/null; then
 else
   missing bun
 fi
+# The SDKs straight from the installed package (docs/SDK.md), no copying:
+# `@alyx/runtime/sdk` in Node, Deno and Bun functions; `import alyx` in
+# Python (the runtime appends the bundled folder to PYTHONPATH); Go through
+# the documented `go mod edit` one-liner, read from docs/SDK.md.
+echo "== SDKs from the installed package"
+sdk_fn='import { handler } from "@alyx/runtime/sdk";
+handler((input) => ({ message: `Hello, ${input.name}!`, host: typeof Deno === "object" ? "deno" : typeof Bun === "object" ? "bun" : "node" }));'
+mkdir -p functions/sdk-node functions/sdk-deno functions/sdk-bun functions/sdk-python functions/sdk-go
+printf '%s\n' "$sdk_fn" >functions/sdk-node/index.mjs
+printf '%s\n' "$sdk_fn" >functions/sdk-deno/index.ts
+printf '%s\n' "$sdk_fn" >functions/sdk-bun/index.ts
+touch functions/sdk-bun/bunfig.toml
+printf 'import alyx\nalyx.handler(lambda input, ctx: {"message": "Hello, %%s!" %% input["name"], "sdk": alyx.__file__})\n' >functions/sdk-python/main.py
+cat >functions/sdk-go/main.go <<'GO'
+package main
+
+import "github.com/alyx/runtime/sdk/go/alyx"
+
+func main() {
+	alyx.Handle(func(in struct{ Name string }, ctx *alyx.Context) (map[string]string, error) {
+		return map[string]string{"message": "Hello, " + in.Name + "!"}, nil
+	})
+}
+GO
+go_line=$(grep -m1 '^go mod edit ' "$ROOT/docs/SDK.md") || fail "docs/SDK.md has no \`go mod edit\` line"
+echo "  docs/SDK.md: $go_line"
+command -v python3 >/dev/null || missing python3
+if command -v go >/dev/null; then
+  (cd functions/sdk-go && go mod init hello >/dev/null 2>&1 && eval "$go_line")
+else
+  missing go
+fi
+node - <<'JS'
+const assert = require('node:assert/strict')
+const { execFileSync } = require('node:child_process')
+const { FunctionRuntime } = require('@alyx/runtime')
+const has = (cmd) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`]); return true } catch { return false } }
+;(async () => {
+  const rt = new FunctionRuntime({ functionsDir: './functions' })
+  for (const [fn, cmd] of [['sdk-node', 'node'], ['sdk-deno', 'deno'], ['sdk-bun', 'bun'], ['sdk-python', 'python3'], ['sdk-go', 'go']]) {
+    if (!has(cmd)) continue // reported as missing above (a failure under CI=true)
+    const res = await rt.invoke(fn, { name: 'SDK' })
+    assert.equal(res.success, true, `${fn}: ${JSON.stringify(res)}`)
+    assert.equal(res.output.message, 'Hello, SDK!', fn)
+    if (res.output.host) assert.equal(res.output.host, fn.slice(4))
+    if (res.output.sdk) assert.match(res.output.sdk, /node_modules\/@alyx\/runtime\/sdk\/python\/alyx\.py$/)
+    console.log(`  ${fn}: ok`)
+  }
+  await rt.close()
+})().catch((e) => { console.error(e); process.exit(1) })
+JS
+# `prepare` (which builds the addon in a source checkout) is not run by npm
+# for a tarball or registry install: the install above would have failed on
+# its missing script otherwise.
 echo "pack-install: OK"
