@@ -246,3 +246,18 @@ test('loose files and unknown manifest keys are listed in diagnostics(); the fun
   ])
   await rt.close()
 })
+
+test('doctor says where each runtime was found, and what a shim resolved to', needs('deno', 'python3'), () => {
+  const shims = fs.mkdtempSync(path.join(os.tmpdir(), 'alyx-shims-'))
+  const real = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim()
+  writeFiles(shims, { python3: sh(`exec ${real} "$@"`) })
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'alyx-runtime.js'), 'doctor'], {
+    cwd: root,
+    env: { ...process.env, PATH: `${shims}${path.delimiter}${pathWithoutRepoBin}`, NO_COLOR: '1' },
+    encoding: 'utf8',
+  })
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stdout, new RegExp(`^deno +found +\\S+ +${repoBin}/deno +${repoBin}$`, 'm'))
+  assert.match(r.stdout, /^node +found +\S+ +\S+ +PATH$/m)
+  assert.ok(r.stdout.includes(`python: ${shims}/python3 is a version-manager shim; functions run ${real} directly`), r.stdout)
+})
