@@ -1,4 +1,4 @@
-import { handler } from "../../../sdk/js/alyx.mjs";
+import { handler } from "@alyx/runtime/sdk";
 
 // Runs only for a request whose signature matched (input.verified is true).
 handler((input, ctx) => {
