@@ -214,12 +214,16 @@ const COMMAND_OF = { node: 'node', deno: 'deno', bun: 'bun', python: 'python3', 
 for (const runtime of Object.keys(COMMAND_OF)) {
   test(`hello-${runtime} says hello sandboxed`, { ...needs(COMMAND_OF[runtime]), ...required() }, async () => {
     const examples = path.join(root, 'examples', 'functions')
-    const rt = new FunctionRuntime({ functionsDir: examples, sandbox: true })
+    // An empty cache the sandbox cannot write: Deno and Bun must compile in memory.
+    const cache = fs.mkdtempSync(path.join(outer, 'cache-'))
+    const env = { DENO_DIR: cache, BUN_RUNTIME_TRANSPILER_CACHE_PATH: cache }
+    const rt = new FunctionRuntime({ functionsDir: examples, sandbox: true, env })
     try {
       // Go: the compile (first call) runs unsandboxed, the binary sandboxed.
       const res = await rt.invoke(`hello-${runtime}`, { name: 'Sandbox' }, { timeoutMs: 60_000 })
       assert.equal(res.success, true, JSON.stringify(res))
       assert.equal(res.output.message, 'Hello, Sandbox!')
+      assert.deepEqual(fs.readdirSync(cache), [], 'nothing was written to the cache')
     } finally {
       await rt.close()
     }

@@ -113,7 +113,7 @@ function cpuTable(agg, langs, concs) {
   for (const fn of langs) {
     for (const conc of concs) {
       for (const ballast of [false, true]) {
-        for (const impl of ['ours', 'cp', 'floor']) {
+        for (const impl of ['ours', 'sbx', 'cp', 'floor']) {
           const r = get(agg, { fn, impl, conc, ballast })
           if (!r || r.cpuMain === undefined) continue
           const total = r.cpuMain + r.cpuTokio + r.cpuOther + r.cpuChildren

@@ -106,7 +106,7 @@ impl TokenStore {
             let ended = Some(Entry { id, bytes: signature, expires, claims });
             return Ok(TokenGuard { store, id, text, ended });
         }
-        let text = to_hex(&bytes);
+        let text = hex::encode(bytes);
         self.entries.lock().unwrap().push(Entry { id, bytes, expires, claims });
         Ok(TokenGuard { store, id, text, ended: None })
     }
@@ -149,11 +149,8 @@ fn epoch_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Exactly the form `to_hex` writes: 64 lower-case hex digits.
+/// Exactly the form `hex::encode` writes: 64 lower-case hex digits (the
+/// `hex` crate's decoder also takes upper case, which must not verify).
 fn from_hex(s: &str) -> Option<[u8; TOKEN_BYTES]> {
     let digit = |c: u8| match c {
         b'0'..=b'9' => Some(c - b'0'),
