@@ -47,7 +47,17 @@ async function startRedis() {
   return { ...server, lockSpec: `redis:${port}` }
 }
 
-const which = (cmd) => process.env.PATH.split(path.delimiter).map((d) => path.join(d, cmd)).find((p) => fs.existsSync(p)) ?? null
+// Debian keeps the Postgres server binaries off PATH, in /usr/lib/postgresql/<v>/bin.
+const pgBinDirs = () => {
+  try {
+    return fs.readdirSync('/usr/lib/postgresql').map((v) => path.join('/usr/lib/postgresql', v, 'bin'))
+  } catch {
+    return []
+  }
+}
+const which = (cmd) =>
+  [...process.env.PATH.split(path.delimiter), ...pgBinDirs()].map((d) => path.join(d, cmd)).find((p) => fs.existsSync(p)) ??
+  null
 
 /** A throwaway cluster (trust auth, loopback, no fsync); as root, run as the postgres user. */
 async function startPostgres() {
