@@ -29,12 +29,12 @@ export function warmEnv(dir, extra = {}, mode = 'worker') {
   for (const key of HOST_ALLOWLIST) if (process.env[key] !== undefined) env[key] = process.env[key]
   return {
     ...env,
-    ...extra,
     ALYX_FUNCTION_NAME: path.basename(dir),
     ALYX_FUNCTION_DIR: dir,
     ALYX_URL: 'http://alyx.test',
     PYTHONUNBUFFERED: '1',
     [mode === 'worker' ? 'ALYX_WORKER' : 'ALYX_STANDBY']: '1',
+    ...extra,
   }
 }
 

@@ -65,7 +65,7 @@ async def main(input, ctx):
         raise alyx.AlyxError("VALIDATION_ERROR", "name is required", {"field": "name"})
     ctx.log.info(f"log {rid} 1", {"rid": rid})
     print(f"print {rid}")
-    sys.stdout.write(f"raw {rid}\\n")
+    sys.__stdout__.write(f"raw {rid}\\n")  # fd 1 itself, block-buffered without PYTHONUNBUFFERED
     print(f"stderr {rid}", file=sys.stderr)
     subprocess.run(["echo", f"child {rid}"])
     for i in range(input.get("chatter", 0)):

@@ -126,7 +126,7 @@ for (const [name, target] of Object.entries(targets)) {
   })
 
   test(`${name} SDK worker: back-to-back requests, a 2 MiB one among them, answered in order with their own logs`, needs(...target.needs), async () => {
-    const worker = await start()
+    const worker = await start({ PYTHONUNBUFFERED: '' }) // Python: the SDK flushes by itself
     const big = 'x'.repeat(2 * 1024 * 1024)
     const reqs = [{}, { chatter: 200 }, { big }, {}, { chatter: 50 }, {}].map((extra) => request({ mode: 'probe', ...extra }))
     const ids = reqs.map((r) => r.request_id)
