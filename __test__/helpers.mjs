@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 
 const require = createRequire(import.meta.url)
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
@@ -111,4 +111,22 @@ export function startTimeOf(pid) {
 /** True while the process that had `start` as its start time still runs (pids are reused). */
 export function isSameProcessAlive(pid, start) {
   return isAlive(pid) && startTimeOf(pid) === start
+}
+
+/**
+ * A child Node host running `src` (CommonJS, with ALYX_ROOT = this package and
+ * ALYX_DIR = `dir` in its env); its stdout and stderr are collected.
+ * `ready()` waits for a line with READY, `exited` resolves with code/signal.
+ */
+export function spawnHost(src, dir) {
+  const child = spawn(process.execPath, ['-e', src], {
+    env: { ...process.env, ALYX_ROOT: root, ALYX_DIR: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  child.stderr.on('data', (d) => (out += d))
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const ready = () => waitFor(() => /READY/.test(out), { timeoutMs: 15_000 })
+  return { child, exited, ready, output: () => out }
 }

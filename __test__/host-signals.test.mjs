@@ -6,9 +6,8 @@ import test from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { spawn } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
-import { functionsDir, sh, isAlive, root, waitFor } from './helpers.mjs'
+import { functionsDir, sh, isAlive, root, spawnHost, waitFor } from './helpers.mjs'
 
 const dir = functionsDir({
   // Handles SIGTERM as docs/PROTOCOL.md asks: notes it, then exits.
@@ -35,15 +34,7 @@ function host(rid, { prelude = '', options = '' } = {}) {
     }, 10)
     globalThis.rt = rt
   `
-  const child = spawn(process.execPath, ['-e', src], {
-    env: { ...process.env, ALYX_ROOT: root, ALYX_DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout.on('data', (d) => (out += d))
-  child.stderr.on('data', (d) => (out += d))
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  return { child, exited, ready: () => waitFor(() => /READY/.test(out), { timeoutMs: 15_000 }), output: () => out }
+  return spawnHost(src, dir)
 }
 
 const result = (out) => JSON.parse(/RESULT (.*)/.exec(out)?.[1] ?? 'null')

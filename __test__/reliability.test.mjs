@@ -5,8 +5,7 @@ import test from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { spawn } from 'node:child_process'
-import { FunctionRuntime, functionsDir, sh, isAlive, root, waitFor, zombieChildren } from './helpers.mjs'
+import { FunctionRuntime, functionsDir, sh, isAlive, spawnHost, waitFor, zombieChildren } from './helpers.mjs'
 
 // Writes "<pid>" atomically to a file next to the function directories.
 const pidTo = (file, pid = '$$') => `echo ${pid} > "$ALYX_FUNCTION_DIR/../${file}.tmp" && mv "$ALYX_FUNCTION_DIR/../${file}.tmp" "$ALYX_FUNCTION_DIR/../${file}"`
@@ -105,16 +104,7 @@ function startHost({ afterStart = 'console.log("READY")', prelude = '' } = {}) {
       }
     }, 10)
   `
-  const child = spawn(process.execPath, ['-e', src], {
-    env: { ...process.env, ALYX_ROOT: root, ALYX_DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout.on('data', (d) => (out += d))
-  child.stderr.on('data', (d) => (out += d))
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  const ready = () => waitFor(() => /READY/.test(out), { timeoutMs: 15_000 })
-  return { child, exited, ready, output: () => out }
+  return spawnHost(src, dir)
 }
 
 async function assertGroupGoneWithin(ms) {

@@ -9,11 +9,13 @@ import { FunctionRuntime, functionsDir, sleep, waitFor, } from './helpers.mjs'
 
 const SECRET = 'a shared token secret, 32+ bytes long'
 
-// Each function writes its token to <functionsDir>/<requestId>.token first.
+// Each function writes its token to <functionsDir>/<requestId>.token first
+// (through a rename, so the test never reads a half-written file).
 const nodeFn = (body) =>
   `const fs=require('fs'),path=require('path');let s='';process.stdin.on('data',d=>s+=d).on('end',async()=>{` +
   `const T=process.env.ALYX_INTERNAL_TOKEN;` +
-  `fs.writeFileSync(path.join(process.env.ALYX_FUNCTION_DIR,'..',process.env.ALYX_REQUEST_ID+'.token'),T);${body}})`
+  `const F=path.join(process.env.ALYX_FUNCTION_DIR,'..',process.env.ALYX_REQUEST_ID+'.token');` +
+  `fs.writeFileSync(F+'.tmp',T);fs.renameSync(F+'.tmp',F);${body}})`
 // The token with every character written as a JSON \u escape.
 const escaped = `const E=[...T].map(c=>'\\\\u'+c.charCodeAt(0).toString(16).padStart(4,'0')).join('');`
 
@@ -37,7 +39,7 @@ const tokenFile = (requestId) => path.join(dir, `${requestId}.token`)
 test('verifyToken accepts the exact token only: not its upper-case form, not after the call', async () => {
   const rt = new FunctionRuntime({ functionsDir: dir })
   try {
-    const call = rt.invoke('hold', 1500, { requestId: 'exact-1' })
+    const call = rt.invoke('hold', 3000, { requestId: 'exact-1' })
     await waitFor(() => fs.existsSync(tokenFile('exact-1')))
     const t = tokenOf('exact-1')
     assert.match(t, /^[0-9a-f]{64}$/)

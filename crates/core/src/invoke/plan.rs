@@ -107,14 +107,8 @@ pub(crate) fn plan(
     let timeout = timeout_of(&call, function, settings);
     let deadline_ms = now_ms.saturating_add(timeout.as_millis() as u64);
     let memory_mb = function.memory_mb();
-    let mut args = command.args;
-    if let (Some(mb), Some(def)) = (memory_mb, runtime) {
-        args.extend(def.memory_args(mb).into_iter().map(OsString::from));
-        for (k, v) in def.memory_env(mb) {
-            base_env.insert(k.into(), v.into());
-        }
-    }
-    args.extend(command.entry);
+    let Command { program, args, entry } = command;
+    let args = program_args(args, entry, memory_mb, runtime, &mut base_env);
     let auth_json = call.auth.as_ref().map_or_else(|| "null".to_string(), Value::to_string);
     apply(&mut base_env, &call.env);
     let request_id = call.request_id.clone();
@@ -133,7 +127,7 @@ pub(crate) fn plan(
         base_env.insert(k.into(), v.into());
     }
     let plan = LaunchPlan {
-        program: command.program,
+        program,
         args,
         cwd: function.dir.clone(),
         env: base_env.into_iter().collect(),
@@ -175,6 +169,25 @@ pub(crate) fn request(
 /// standby process, CONTRACT §10): like a one-shot plan, but with none of
 /// the per-call variables (those travel in each request) and `marker`
 /// (`ALYX_WORKER` or `ALYX_STANDBY`) set to 1. `timeout` is the function's.
+/// The runtime's arguments, its memory-limit flags and env (from the runtime
+/// definition), then the entry — shared by one-shot and warm plans.
+fn program_args(
+    mut args: Vec<OsString>,
+    entry: Option<OsString>,
+    memory_mb: Option<u64>,
+    runtime: Option<&RuntimeDef>,
+    env: &mut EnvMap,
+) -> Vec<OsString> {
+    if let (Some(mb), Some(def)) = (memory_mb, runtime) {
+        args.extend(def.memory_args(mb).into_iter().map(OsString::from));
+        for (k, v) in def.memory_env(mb) {
+            env.insert(k.into(), v.into());
+        }
+    }
+    args.extend(entry);
+    args
+}
+
 pub(crate) fn warm_plan(
     function: &FunctionDef,
     runtime: Option<&RuntimeDef>,
@@ -185,14 +198,8 @@ pub(crate) fn warm_plan(
 ) -> LaunchPlan {
     let timeout = Duration::from_millis(function.timeout_ms().unwrap_or(settings.default_timeout_ms));
     let memory_mb = function.memory_mb();
-    let mut args = command.args;
-    if let (Some(mb), Some(def)) = (memory_mb, runtime) {
-        args.extend(def.memory_args(mb).into_iter().map(OsString::from));
-        for (k, v) in def.memory_env(mb) {
-            base_env.insert(k.into(), v.into());
-        }
-    }
-    args.extend(command.entry);
+    let Command { program, args, entry } = command;
+    let args = program_args(args, entry, memory_mb, runtime, &mut base_env);
     let vars = [
         ("ALYX_FUNCTION_NAME", function.name.clone()),
         ("ALYX_FUNCTION_DIR", function.dir.to_string_lossy().into_owned()),
@@ -204,7 +211,7 @@ pub(crate) fn warm_plan(
         base_env.insert(k.into(), v.into());
     }
     LaunchPlan {
-        program: command.program,
+        program,
         args,
         cwd: function.dir.clone(),
         env: base_env.into_iter().collect(),
