@@ -123,19 +123,7 @@ pub(crate) fn plan(
         ("ALYX_AUTH", auth_json),
         ("PYTHONUNBUFFERED", "1".to_string()),
     ];
-    for (k, v) in alyx_vars {
-        base_env.insert(k.into(), v.into());
-    }
-    let plan = LaunchPlan {
-        program,
-        args,
-        cwd: function.dir.clone(),
-        env: base_env.into_iter().collect(),
-        timeout,
-        memory_limit: memory_mb.map(|mb| mb.saturating_mul(1024 * 1024)),
-        sandbox: None,
-    };
-    (plan, request)
+    (launch_plan(function, program, args, base_env, alyx_vars, timeout, memory_mb), request)
 }
 
 /// The request (CONTRACT §4.1) for one call, due at `deadline_ms`.
@@ -165,10 +153,6 @@ pub(crate) fn request(
     RequestParts { head, input: call.input, tail }
 }
 
-/// The plan of a process started before any call (a warm worker or a
-/// standby process, CONTRACT §10): like a one-shot plan, but with none of
-/// the per-call variables (those travel in each request) and `marker`
-/// (`ALYX_WORKER` or `ALYX_STANDBY`) set to 1. `timeout` is the function's.
 /// The runtime's arguments, its memory-limit flags and env (from the runtime
 /// definition), then the entry — shared by one-shot and warm plans.
 fn program_args(
@@ -188,6 +172,10 @@ fn program_args(
     args
 }
 
+/// The plan of a process started before any call (a warm worker or a
+/// standby process, CONTRACT §10): like a one-shot plan, but with none of
+/// the per-call variables (those travel in each request) and `marker`
+/// (`ALYX_WORKER` or `ALYX_STANDBY`) set to 1. `timeout` is the function's.
 pub(crate) fn warm_plan(
     function: &FunctionDef,
     runtime: Option<&RuntimeDef>,
@@ -207,14 +195,28 @@ pub(crate) fn warm_plan(
         ("PYTHONUNBUFFERED", "1".to_string()),
         (marker, "1".to_string()),
     ];
+    launch_plan(function, program, args, base_env, vars, timeout, memory_mb)
+}
+
+/// The plan both launchers hand on: `vars` (the runtime's own variables)
+/// set last, over every other layer of `env`.
+fn launch_plan<'a>(
+    function: &FunctionDef,
+    program: PathBuf,
+    args: Vec<OsString>,
+    mut env: EnvMap,
+    vars: impl IntoIterator<Item = (&'a str, String)>,
+    timeout: Duration,
+    memory_mb: Option<u64>,
+) -> LaunchPlan {
     for (k, v) in vars {
-        base_env.insert(k.into(), v.into());
+        env.insert(k.into(), v.into());
     }
     LaunchPlan {
         program,
         args,
         cwd: function.dir.clone(),
-        env: base_env.into_iter().collect(),
+        env: env.into_iter().collect(),
         timeout,
         memory_limit: memory_mb.map(|mb| mb.saturating_mul(1024 * 1024)),
         sandbox: None,
