@@ -108,6 +108,17 @@ export function startTimeOf(pid) {
   }
 }
 
+/** Start time of a live (not zombie) pid, or null: pids are reused. */
+export function liveStartTime(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[0] === 'Z' ? null : fields[19]
+  } catch {
+    return null
+  }
+}
+
 /** True while the process that had `start` as its start time still runs (pids are reused). */
 export function isSameProcessAlive(pid, start) {
   return isAlive(pid) && startTimeOf(pid) === start

@@ -2,8 +2,7 @@
 // call, blocked on stdin; a call takes one and runs the one-shot path.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
-import { FunctionRuntime, functionsDir, needs, sleep, waitFor, zombieChildren } from './helpers.mjs'
+import { FunctionRuntime, functionsDir, liveStartTime as startTime, needs, sleep, waitFor, zombieChildren } from './helpers.mjs'
 
 // A plain one-shot function: reads the whole request, answers, exits.
 const oneShot = `
@@ -23,16 +22,6 @@ process.stdin.on('data', (d) => (text += d)).on('end', () => {
   }, wait)
 })
 `
-
-function startTime(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[0] === 'Z' ? null : fields[19]
-  } catch {
-    return null
-  }
-}
 
 function standbyDir(warm = '  mode: standby\n  min: 1\n  max: 2', extra = '') {
   return functionsDir({ 's/manifest.yaml': `name: s\nwarm:\n${warm}\n${extra}`, 's/index.js': oneShot })

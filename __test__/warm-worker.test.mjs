@@ -4,22 +4,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { FunctionRuntime, functionsDir, needs, root, sleep, waitFor, zombieChildren } from './helpers.mjs'
+import { FunctionRuntime, functionsDir, liveStartTime as startTime, needs, root, sleep, waitFor, zombieChildren } from './helpers.mjs'
 
 const fixture = (name) => fs.readFileSync(path.join(root, '__test__', 'fixtures', 'warm', name), 'utf8')
 const nodeWorker = fixture('worker.js')
 const pyWorker = fixture('worker.py')
 
-/** Start time of a live pid (field 22 of /proc/<pid>/stat), or null: pids are reused. */
-function startTime(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[0] === 'Z' ? null : fields[19]
-  } catch {
-    return null
-  }
-}
 const snapshot = (pids) => pids.map((pid) => ({ pid, start: startTime(pid) }))
 const survivors = (snap) => snap.filter(({ pid, start }) => start !== null && startTime(pid) === start)
 
