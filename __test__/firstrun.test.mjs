@@ -261,3 +261,23 @@ test('doctor says where each runtime was found, and what a shim resolved to', ne
   assert.match(r.stdout, /^node +found +\S+ +\S+ +PATH$/m)
   assert.ok(r.stdout.includes(`python: ${shims}/python3 is a version-manager shim; functions run ${real} directly`), r.stdout)
 })
+
+test('prepare and the demo rebuild an addon that is older than the Rust sources, not a current one', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alyx-stale-'))
+  const check = () => execFileSync(process.execPath, [path.join(root, 'scripts', 'ensure-addon.js'), '--check', dir], { encoding: 'utf8' }).trim()
+  const at = (file, date) => fs.utimesSync(path.join(dir, file), date, date)
+  try {
+    writeFiles(dir, { 'Cargo.toml': '[workspace]\n', 'crates/core/src/lib.rs': '// core\n', 'target/release/build.rs': '// output\n' })
+    assert.equal(check(), 'up to date', 'no local addon: an installed platform package is used')
+    fs.writeFileSync(path.join(dir, 'alyx-runtime.linux-x64-gnu.node'), '')
+    at('Cargo.toml', new Date('2026-01-01'))
+    at('crates/core/src/lib.rs', new Date('2026-01-02'))
+    at('alyx-runtime.linux-x64-gnu.node', new Date('2026-01-03'))
+    at('target/release/build.rs', new Date('2026-01-04'))
+    assert.equal(check(), 'up to date', 'built after every source; target/ is not a source')
+    at('crates/core/src/lib.rs', new Date('2026-01-05'))
+    assert.equal(check(), `${path.join('crates', 'core', 'src', 'lib.rs')} changed after the addon was built`)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
