@@ -37,8 +37,8 @@ writeFiles(dir, {
   'write/bootstrap': probe(`
     r1=$( (echo x > "${outside}/w") 2>&1 ); r2=$( (echo x > "$ALYX_FUNCTION_DIR/w") 2>&1 )
     echo hi > "$TMPDIR/t" && t=$(cat "$TMPDIR/t")
-    echo hi > /dev/null && n=ok
-    printf '{"success":true,"output":{"outside":"%s","own":"%s","tmp":"%s","tmpdir":"%s","devnull":"%s"}}\\n' "$r1" "$r2" "$t" "$TMPDIR" "$n"`),
+    echo hi > /dev/null && n=ok; m=$(stat -c %a "$TMPDIR")
+    printf '{"success":true,"output":{"outside":"%s","own":"%s","tmp":"%s","tmpdir":"%s","devnull":"%s","mode":"%s"}}\\n' "$r1" "$r2" "$t" "$TMPDIR" "$n" "$m"`),
   'read/bootstrap': probe(`r=$(cat /etc/hostname 2>&1 >/dev/null); printf '{"success":true,"output":"%s"}\\n' "$r"`),
   'read/manifest.yaml': 'name: read\nsandbox:\n  read: ["/usr"]\n',
   'readall/bootstrap': probe(`cat /etc/hostname >/dev/null && echo '{"success":true,"output":"read"}'`),
@@ -100,6 +100,7 @@ test('writes outside the allowed paths fail with EACCES and leave nothing; the t
     assert.equal(out.tmp, 'hi')
     assert.equal(out.devnull, 'ok')
     assert.match(path.basename(out.tmpdir), /^alyx-call-/)
+    assert.equal(out.mode, '700', 'the temp dir is the owner’s only, whatever the umask')
     assert.equal(fs.existsSync(out.tmpdir), false, 'the call’s temp dir is removed before invoke resolves')
     // Unsandboxed, the same write works: the sandbox is what stopped it.
     const free = new FunctionRuntime({ functionsDir: dir })

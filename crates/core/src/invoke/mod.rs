@@ -89,6 +89,9 @@ impl Engine {
         }
         let function = load(&self.options.functions_dir, &call.name, &self.registry, host).map_err(|e| e.to_error())?;
         let runtime = self.runtime_of(&function)?;
+        // security (§11): a sandbox the OS cannot enforce fails the call
+        // here, before it builds or waits for a slot.
+        crate::sandbox::require(self.options.sandbox.0.as_ref(), &function)?;
         let env = self.function_env(&function, runtime, host);
         let settings = self.settings();
         let timeout = plan::timeout_of(&call.spec, &function, &settings);

@@ -3,15 +3,35 @@
 
 use std::path::Path;
 
-use tempfile::TempDir;
-
+use super::temp::PrivateTemp;
 use super::{effective, support, Rules, SandboxPolicy};
 use crate::function::FunctionDef;
 use crate::outcome::{Code, ErrorInfo};
 
 pub struct CallSandbox {
     pub rules: Rules,
-    temp: TempDir,
+    temp: PrivateTemp,
+}
+
+/// The function's effective policy, or `None` when it runs unsandboxed;
+/// `SANDBOX_UNAVAILABLE` when it asks for a sandbox this system cannot
+/// enforce. Asked before a call is queued, so such a call fails at once.
+pub fn require(host: Option<&SandboxPolicy>, function: &FunctionDef) -> Result<Option<SandboxPolicy>, ErrorInfo> {
+    let own = function.manifest.as_ref().and_then(|m| m.sandbox.as_ref());
+    let Some((policy, _dropped)) = effective(host, own, &function.dir) else {
+        return Ok(None);
+    };
+    let support = support();
+    if !support.available {
+        return Err(ErrorInfo::new(
+            Code::SandboxUnavailable,
+            format!(
+                "function \"{}\" asks for a sandbox this system cannot enforce (Landlock ABI {}, 6 needed): it did not run",
+                function.name, support.abi
+            ),
+        ));
+    }
+    Ok(Some(policy))
 }
 
 impl CallSandbox {
@@ -23,23 +43,10 @@ impl CallSandbox {
         program: &Path,
         temp_root: &Path,
     ) -> Result<Option<CallSandbox>, ErrorInfo> {
-        let own = function.manifest.as_ref().and_then(|m| m.sandbox.as_ref());
-        let Some((policy, _dropped)) = effective(host, own, &function.dir) else {
+        let Some(policy) = require(host, function)? else {
             return Ok(None);
         };
-        let support = support();
-        if !support.available {
-            return Err(ErrorInfo::new(
-                Code::SandboxUnavailable,
-                format!(
-                    "function \"{}\" asks for a sandbox this system cannot enforce (Landlock ABI {}, 6 needed): it did not run",
-                    function.name, support.abi
-                ),
-            ));
-        }
-        let temp = tempfile::Builder::new()
-            .prefix("alyx-call-")
-            .tempdir_in(temp_root)
+        let temp = PrivateTemp::new(temp_root)
             .map_err(|e| ErrorInfo::new(Code::SpawnFailed, format!("cannot create the call's temp dir: {e}")))?;
         let rules = Rules::for_call(&policy, &function.dir, program, temp.path());
         Ok(Some(CallSandbox { rules, temp }))

@@ -10,11 +10,12 @@ mod call;
 mod landlock;
 mod policy;
 mod rules;
+mod temp;
 
 use serde::Serialize;
 
 use crate::process::{Process, Spec};
-pub use call::{dropped_paths, CallSandbox};
+pub use call::{dropped_paths, require, CallSandbox};
 pub use policy::{Network, SandboxOption, SandboxPolicy};
 pub use rules::{effective, Rules};
 
