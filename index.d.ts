@@ -440,6 +440,7 @@ export interface Diagnostic {
 
 export interface RuntimeInfo {
   name: string
+  /** The program (a `command` array's first element); its leading arguments and the runtime's `args` are in `args`. */
   command: string
   args: string[]
   extensions: string[]

@@ -1,242 +1,24 @@
 'use strict'
 // @alyx/runtime — the JS face of the native core. The native addon (loaded by
-// the generated `binding.js`) takes and returns JSON text; this file does the
-// V8 JSON.stringify/parse, AbortSignal wiring, argument checks and host-exit
-// cleanup, so that everything JS-specific lives in one small place.
+// the generated `binding.js`) takes and returns JSON text; this file and
+// lib/ do the V8 JSON.stringify/parse, AbortSignal wiring, argument checks
+// (lib/options.js), the call path (lib/invoke.js) and host-exit cleanup
+// (lib/host-exit.js), so that everything JS-specific lives in one place.
 
 const path = require('node:path')
 const native = require('./binding.js')
-const { natives } = require('./lib/internal.js')
+const { CODES } = require('./lib/codes.js')
+const { natives, check, isPlainObject } = require('./lib/internal.js')
 const { createFetchHandler, createNodeHandler } = require('./lib/http.js')
 const { Scheduler, listSchedules } = require('./lib/schedules.js')
 const { emit } = require('./lib/events.js')
-const { warnUnknownOptions, warnMissingFunctionsDir } = require('./lib/say-what-is-wrong.js')
-
-// One source of truth: the outcome codes come from the Rust core
-// (crates/core/src/outcome.rs); `index.d.ts` is checked against them in npm test.
-const CODES = Object.freeze(Object.fromEntries(native.outcomeCodes().map((code) => [code, code])))
-
-// ---- argument checks: misuse is a TypeError naming the option ----
-
-function isPlainObject(v) {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
-}
-
-function check(cond, what) {
-  if (!cond) throw new TypeError(what)
-}
-
-function checkStringMap(v, name) {
-  if (v === undefined || v === null) return
-  check(isPlainObject(v), `${name} must be an object of strings`)
-  for (const [k, val] of Object.entries(v)) {
-    check(typeof val === 'string', `${name}.${k} must be a string, got ${typeof val}`)
-  }
-}
-
-// Timers in ms are bounded like setTimeout's: a larger value is a mistake.
-const MAX_MS = 2 ** 31 - 1
-
-// `5000` vs `"5000"`: say which it was.
-function describe(v) {
-  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : typeof v === 'number' ? String(v) : `a ${typeof v}`
-}
-
-function checkInt(v, name, { allowZero = false, max = Number.MAX_SAFE_INTEGER, unit = '' } = {}) {
-  if (v === undefined || v === null) return
-  check(
-    typeof v === 'number' && Number.isInteger(v) && (allowZero ? v >= 0 : v > 0) && v <= max,
-    `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer${unit} of at most ${max}, got ${describe(v)}`,
-  )
-}
-
-function checkMs(v, name, { allowZero = false } = {}) {
-  checkInt(v, name, { allowZero, max: MAX_MS, unit: ' (milliseconds)' })
-}
-
-function checkSandbox(sandbox) {
-  if (sandbox === undefined || sandbox === null || typeof sandbox === 'boolean') return
-  check(isPlainObject(sandbox), 'options.sandbox must be a boolean or { read?, write?, network? }')
-  for (const k of ['read', 'write']) {
-    const v = sandbox[k]
-    if (v !== undefined) check(Array.isArray(v) && v.every((p) => typeof p === 'string' && p.length > 0), `options.sandbox.${k} must be an array of paths`)
-  }
-  const n = sandbox.network
-  if (n !== undefined) {
-    check(
-      typeof n === 'boolean' || (Array.isArray(n) && n.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)),
-      'options.sandbox.network must be a boolean or an array of ports (1-65535)',
-    )
-  }
-}
-
-function runtimeOptionsJson(options) {
-  check(isPlainObject(options), 'FunctionRuntime options must be an object')
-  check(
-    typeof options.functionsDir === 'string' && options.functionsDir.length > 0,
-    'options.functionsDir must be a non-empty string',
-  )
-  for (const k of ['timeoutMs', 'tokenTtlMs']) checkMs(options[k], `options.${k}`)
-  checkMs(options.killGraceMs, 'options.killGraceMs', { allowZero: true })
-  for (const k of ['maxConcurrency', 'maxOutputBytes', 'maxQueue']) checkInt(options[k], `options.${k}`, { allowZero: true })
-  if (options.alyxUrl !== undefined) check(typeof options.alyxUrl === 'string', 'options.alyxUrl must be a string')
-  if (options.cacheDir !== undefined) {
-    check(typeof options.cacheDir === 'string' && options.cacheDir.length > 0, 'options.cacheDir must be a non-empty string')
-  }
-  if (options.handleSignals !== undefined) {
-    check(typeof options.handleSignals === 'boolean', 'options.handleSignals must be a boolean')
-  }
-  checkStringMap(options.env, 'options.env')
-  if (options.tokenSecret !== undefined) check(typeof options.tokenSecret === 'string', 'options.tokenSecret must be a string')
-  const allow = options.allowCallEnv
-  if (allow !== undefined) {
-    check(Array.isArray(allow) && allow.every((n) => typeof n === 'string'), 'options.allowCallEnv must be an array of variable names')
-  }
-  checkSandbox(options.sandbox)
-  const inherit = options.inheritEnv
-  if (inherit !== undefined) {
-    check(
-      typeof inherit === 'boolean' || (Array.isArray(inherit) && inherit.every((n) => typeof n === 'string')),
-      'options.inheritEnv must be a boolean or an array of variable names',
-    )
-  }
-  if (options.runtimes !== undefined) {
-    check(isPlainObject(options.runtimes), 'options.runtimes must be an object')
-    for (const [name, spec] of Object.entries(options.runtimes)) {
-      check(isPlainObject(spec), `options.runtimes.${name} must be an object`)
-      const c = spec.command
-      check(
-        typeof c === 'string' || (Array.isArray(c) && c.length > 0 && c.every((p) => typeof p === 'string')),
-        `options.runtimes.${name}.command must be a string or a non-empty array of strings`,
-      )
-      check(
-        spec.args === undefined || (Array.isArray(spec.args) && spec.args.every((a) => typeof a === 'string')),
-        `options.runtimes.${name}.args must be an array of strings`,
-      )
-    }
-  }
-  if (options.warm !== undefined) {
-    check(isPlainObject(options.warm), 'options.warm must be an object of function names')
-    for (const [name, spec] of Object.entries(options.warm)) {
-      check(typeof spec === 'boolean' || isPlainObject(spec), `options.warm.${name} must be a boolean or an object`)
-    }
-  }
-  check(options.sdkPaths === undefined || typeof options.sdkPaths === 'boolean', 'options.sdkPaths must be a boolean')
-  warnUnknownOptions(options)
-  return JSON.stringify({ ...options, sdkPaths: options.sdkPaths === false ? {} : BUNDLED_SDK_PATHS })
-}
-
-// The SDKs shipped in this package, appended to the search path of the
-// runtimes that read one, so `import alyx` / `require "alyx"` just work.
-const BUNDLED_SDK_PATHS = {
-  PYTHONPATH: path.join(__dirname, 'sdk', 'python'),
-  RUBYLIB: path.join(__dirname, 'sdk', 'ruby'),
-}
-
-// ---- host exit and host signals (CONTRACT §6, §14; README "Host signals") ----
-//
-// Exit: every function process group of this process is SIGKILLed (the last
-// resort: nothing can wait any more). In a worker thread, only that thread's
-// runtimes are shut down (the native side also does it when the thread's
-// environment is torn down, e.g. on worker.terminate()).
-// Signals (main thread; workers get none): runtimes with `handleSignals`
-// (the default) close — SIGTERM, killGraceMs, SIGKILL, calls resolve
-// CANCELLED — then the signal is re-raised if ours was the only handler.
-
-const { isMainThread } = require('node:worker_threads')
-
-const liveRuntimes = new Set()
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP']
-const signalHandlers = {}
-
-function onExit() {
-  if (isMainThread) native.killAllProcessGroups()
-  else for (const rt of liveRuntimes) rt._shutdownNow()
-}
-
-function onSignal(sig) {
-  const alone = process.listenerCount(sig) === 1
-  const closing = [...liveRuntimes].filter((rt) => rt._handlesSignals).map((rt) => rt.close())
-  Promise.allSettled(closing).then(() => {
-    // Alone on this signal, we must not swallow it: restore the default and
-    // re-raise, so the host dies of it exactly as it would without us.
-    if (alone) {
-      removeSignalHooks()
-      process.kill(process.pid, sig)
-    }
-  })
-}
-
-function syncHooks() {
-  process.removeListener('exit', onExit)
-  if (liveRuntimes.size > 0) process.on('exit', onExit)
-  const signals = isMainThread && [...liveRuntimes].some((rt) => rt._handlesSignals)
-  if (!signals) return removeSignalHooks()
-  for (const sig of SIGNALS) {
-    if (signalHandlers[sig]) continue
-    const handler = () => onSignal(sig)
-    try {
-      process.on(sig, handler)
-      signalHandlers[sig] = handler
-    } catch {
-      // Hosts without this signal (Windows for SIGHUP) just skip it.
-    }
-  }
-}
-
-function removeSignalHooks() {
-  for (const [sig, handler] of Object.entries(signalHandlers)) {
-    process.removeListener(sig, handler)
-    delete signalHandlers[sig]
-  }
-}
-
-function registerRuntime(rt) {
-  liveRuntimes.add(rt)
-  syncHooks()
-}
-
-function unregisterRuntime(rt) {
-  liveRuntimes.delete(rt)
-  syncHooks()
-}
+const { warnMissingFunctionsDir } = require('./lib/say-what-is-wrong.js')
+const { checkMs, runtimeOptionsJson } = require('./lib/options.js')
+const { registerRuntime, unregisterRuntime } = require('./lib/host-exit.js')
+const { Watcher } = require('./lib/watcher.js')
+const { onDone, callOptions, invokeOn } = require('./lib/invoke.js')
 
 // ---- FunctionRuntime ----
-
-function failure(requestId, code, message) {
-  return { success: false, error: { code, message }, logs: [], requestId, durationMs: 0, exitCode: null, queuedMs: 0 }
-}
-
-function newRequestId() {
-  return globalThis.crypto.randomUUID()
-}
-
-// Watchers stay strongly referenced until closed: Bun collects a native
-// handle nobody references, silently stopping the watch.
-const liveWatchers = new Set()
-
-class Watcher {
-  #native
-  #closing = null
-  #onClose
-
-  constructor(nativeWatcher, onClose) {
-    this.#native = nativeWatcher
-    this.#onClose = onClose
-    liveWatchers.add(this)
-  }
-
-  /** Stops watching; resolves once no further event can arrive. Idempotent. */
-  close() {
-    if (!this.#closing) {
-      this.#closing = this.#native.close().finally(() => {
-        liveWatchers.delete(this)
-        this.#onClose(this)
-      })
-    }
-    return this.#closing
-  }
-}
 
 class FunctionRuntime {
   #native
@@ -249,7 +31,7 @@ class FunctionRuntime {
   constructor(options) {
     const json = runtimeOptionsJson(options)
     try {
-      this.#native = new native.NativeRuntime(json)
+      this.#native = new native.NativeRuntime(json, onDone)
     } catch (e) {
       throw new TypeError(e.message)
     }
@@ -265,68 +47,17 @@ class FunctionRuntime {
     this.#native.shutdown()
   }
 
-  async invoke(name, input, options = {}) {
+  /** Runs `name` with `input`; resolves with its InvokeResult (CONTRACT §2). */
+  invoke(name, input, options) {
     const started = performance.now()
-    if (this.#closed) throw new Error('FunctionRuntime is closed')
-    check(typeof name === 'string', `function name must be a string, got ${typeof name}`)
-    check(options === undefined || options === null || isPlainObject(options), 'invoke options must be an object')
-    const o = options || {}
-    checkMs(o.timeoutMs, 'timeoutMs')
-    checkStringMap(o.env, 'env')
-    check(o.auth === undefined || o.auth === null || isPlainObject(o.auth), 'auth must be an object or null')
-    check(o.requestId === undefined || typeof o.requestId === 'string', 'requestId must be a string')
-    check(o.onLog === undefined || typeof o.onLog === 'function', 'onLog must be a function')
-    const signal = o.signal
-    check(
-      signal === undefined || (signal !== null && typeof signal === 'object' && typeof signal.aborted === 'boolean'),
-      'signal must be an AbortSignal',
-    )
-    const requestId = o.requestId ?? newRequestId()
-
-    let inputJson
+    if (this.#closed) return Promise.reject(new Error('FunctionRuntime is closed'))
+    let o
     try {
-      inputJson = input === undefined ? 'null' : JSON.stringify(input)
+      o = callOptions(name, options)
     } catch (e) {
-      return failure(requestId, CODES.INVALID_INPUT, `input cannot be serialised to JSON: ${e.message}`)
+      return Promise.reject(e)
     }
-    if (inputJson === undefined) {
-      return failure(requestId, CODES.INVALID_INPUT, `input of type ${typeof input} cannot be serialised to JSON`)
-    }
-    // An already-aborted signal never spawns anything.
-    if (signal?.aborted) return failure(requestId, CODES.CANCELLED, 'invocation was cancelled before it started')
-
-    const optionsJson = JSON.stringify({
-      auth: o.auth ?? null,
-      env: o.env ?? {},
-      timeoutMs: o.timeoutMs ?? null,
-      requestId,
-    })
-    // Log entries arrive in batches (a JSON array), all before the result.
-    const onLog = o.onLog
-      ? (text) => {
-          for (const entry of JSON.parse(text)) {
-            try {
-              o.onLog(entry)
-            } catch (e) {
-              // A throwing callback must not take the invocation (or the host) down.
-              process.emitWarning(`onLog callback threw: ${e?.stack ?? e}`, 'AlyxRuntimeWarning')
-            }
-          }
-        }
-      : undefined
-    // A cancel handle only for a call that can be aborted.
-    const call = signal ? this.#native.newCall() : undefined
-    const abort = () => call.cancel()
-    signal?.addEventListener('abort', abort, { once: true })
-    try {
-      const text = await this.#native.invoke(name, inputJson, optionsJson, call, onLog)
-      const result = JSON.parse(text)
-      // The whole call as the caller sees it, JSON on both sides included.
-      result.durationMs = Math.max(result.durationMs, Math.round(performance.now() - started))
-      return result
-    } finally {
-      signal?.removeEventListener('abort', abort)
-    }
+    return invokeOn(this.#native, name, input, o, started)
   }
 
   /**

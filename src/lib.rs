@@ -1,49 +1,45 @@
-//! napi binding of alyx-core: converts types and nothing else. Payloads
-//! cross as JSON text (V8's JSON.stringify/parse on the JS side, serde on
-//! this side), which is far faster than field-by-field conversion for large
-//! inputs and outputs. `index.js` wraps this into `FunctionRuntime`.
+//! napi binding of alyx-core: converts types and nothing else. Small
+//! values cross as JSON text (V8's JSON.stringify/parse on the JS side,
+//! serde on this side); a call's input and result cross as strings made as
+//! cheaply as they can be (`call.rs`). `index.js` wraps this into
+//! `FunctionRuntime`.
+
+pub mod call;
+pub mod functions;
+pub mod watcher;
 
 use std::sync::Arc;
 
-use alyx_core::watch::{EventSink, Watcher};
-use alyx_core::{InvokeOptions, Runtime, RuntimeOptions};
+use alyx_core::watch::EventSink;
+use alyx_core::{Runtime, RuntimeOptions};
+use call::{CallOptions, Done, NativeCall, Reply};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::JsString;
 use napi_derive::napi;
-use tokio_util::sync::CancellationToken;
+use watcher::NativeWatcher;
 
 /// The native half of `FunctionRuntime`; use the class from `index.js`.
 #[napi]
 pub struct NativeRuntime {
     inner: Arc<Runtime>,
+    done: Done,
 }
 
-/// A handle to cancel one call (made for a call with an `AbortSignal`).
-#[napi]
-pub struct NativeCall {
-    token: CancellationToken,
-}
-
-#[napi]
-impl NativeCall {
-    #[napi]
-    pub fn cancel(&self) {
-        self.token.cancel();
-    }
-}
-
-fn type_error(message: impl std::fmt::Display) -> Error {
+pub(crate) fn type_error(message: impl std::fmt::Display) -> Error {
     Error::new(Status::InvalidArg, message.to_string())
 }
 
 #[napi]
 impl NativeRuntime {
-    /// `optionsJson`: `RuntimeOptions` as JSON.
+    /// `optionsJson`: `RuntimeOptions` as JSON. `onDone(batch)` gets the
+    /// results of `invoke`s as `[id, resultJson, id, resultJson, …]`
+    /// (`null` instead of the JSON when the runtime was already closed).
     /// When the JS environment goes away (a `worker_threads` Worker ends or
     /// is terminated), the runtime closes: its functions get SIGTERM, then
     /// SIGKILL after `killGraceMs`.
-    #[napi(constructor)]
-    pub fn new(env: Env, options_json: String) -> Result<Self> {
+    #[napi(constructor, ts_args_type = "optionsJson: string, onDone: (batch: Array<number | string | null>) => void")]
+    pub fn new(env: Env, options_json: String, on_done: Function<call::Batch, ()>) -> Result<Self> {
         let options: RuntimeOptions =
             serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid runtime options: {e}")))?;
         // Inside the async runtime, so warm functions start their processes
@@ -56,7 +52,7 @@ impl NativeRuntime {
                 rt.shutdown();
             }
         })?;
-        Ok(NativeRuntime { inner })
+        Ok(NativeRuntime { inner, done: Done::new(on_done)? })
     }
 
     /// Starts closing without waiting (see `close`).
@@ -83,35 +79,46 @@ impl NativeRuntime {
         NativeCall { token: self.inner.call_token() }
     }
 
-    /// Resolves with the `InvokeResult` as JSON text; rejects only when closed.
-    /// `call` (from `newCall`) cancels it; `onLog` receives each log entry as
-    /// JSON text while the function runs.
-    /// The call itself takes the invocation's place in the concurrency queue.
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn invoke<'env>(
+    /// Starts call `id`; its result goes to `onDone` (see the constructor).
+    /// `input` is the input's JSON text. `call` (from `newCall`) cancels
+    /// it; `onLog` receives batches of log entries as JSON arrays while the
+    /// function runs, all before the result. The call takes its place in the
+    /// concurrency queue here, synchronously.
+    #[napi(
+        ts_args_type = "id: number, name: string, input: string, options: CallOptions | undefined | null, call?: NativeCall | undefined | null, onLog?: ((batchJson: string) => void) | undefined | null"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    pub fn invoke(
         &self,
-        env: &'env Env,
+        env: Env,
+        id: u32,
         name: String,
-        input_json: String,
-        options_json: String,
+        input: JsString,
+        options: Option<CallOptions>,
         call: Option<&NativeCall>,
-        on_log: Option<ThreadsafeFunction<String, (), String, Status, false>>,
-    ) -> Result<PromiseRaw<'env, String>> {
-        let mut options: InvokeOptions =
-            serde_json::from_str(&options_json).map_err(|e| type_error(format!("invalid invoke options: {e}")))?;
+        on_log: Option<call::OnLog>,
+    ) -> Result<()> {
+        let input = call::read_input(&env, &input)?;
+        let mut options = options.map(CallOptions::into_core).transpose()?.unwrap_or_default();
         options.cancel = call.map(|c| c.token.clone());
-        let (sink, batches) = tokio::sync::mpsc::channel(LOG_BATCHES_IN_FLIGHT);
-        if on_log.is_some() {
+        let logs = on_log.map(|tsfn| {
+            let (sink, batches) = tokio::sync::mpsc::channel(call::LOG_BATCHES_IN_FLIGHT);
             options.on_log = Some(sink);
-        }
-        let pending = self.inner.invoke(&name, input_json, options);
-        env.spawn_future(async move {
+            call::forward_logs(batches, tsfn)
+        });
+        let pending = self.inner.invoke(&name, input, options);
+        let done = self.done.start(&env);
+        napi::bindgen_prelude::spawn(async move {
             // Every onLog batch is delivered (and its callback has run)
             // before the result is: the forwarder ends when the call's
             // sender is dropped, at the end of the call.
-            let (result, ()) = tokio::join!(pending, forward_logs(batches, on_log));
-            result.map(|r| r.to_json()).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
-        })
+            let result = match logs {
+                Some(logs) => tokio::join!(pending, logs).0,
+                None => pending.await,
+            };
+            done.send(id, Reply(result.ok().map(|r| r.into_json())));
+        });
+        Ok(())
     }
 
     /// `warmup(name?)`: resolves once `min` processes of that warm function
@@ -231,93 +238,6 @@ impl NativeRuntime {
     }
 }
 
-/// Batches of log entries waiting for the JS thread, per call: bounded, so a
-/// flooding function waits for `onLog` instead of growing host memory.
-const LOG_BATCHES_IN_FLIGHT: usize = 4;
-
-/// Hands each batch to `onLog` as a JSON array and waits until it has run.
-async fn forward_logs(
-    mut batches: tokio::sync::mpsc::Receiver<Vec<alyx_core::LogEntry>>,
-    on_log: Option<ThreadsafeFunction<String, (), String, Status, false>>,
-) {
-    let Some(tsfn) = on_log else { return };
-    while let Some(batch) = batches.recv().await {
-        if tsfn.call_async(to_json(&batch)).await.is_err() {
-            // The JS side is gone (env teardown): drain without delivering.
-            batches.close();
-        }
-    }
-}
-
-/// A running watcher; `close()` frees its OS watches and its callback.
-#[napi]
-pub struct NativeWatcher {
-    inner: Arc<tokio::sync::Mutex<Option<Watcher>>>,
-}
-
-#[napi]
-impl NativeWatcher {
-    /// Resolves once no further event can be delivered.
-    #[napi]
-    pub async fn close(&self) -> Result<()> {
-        if let Some(mut watcher) = self.inner.lock().await.take() {
-            watcher.close().await;
-        }
-        Ok(())
-    }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("core types always serialise")
-}
-
-/// Parses and validates manifest text; the manifest as JSON (YAML names).
-#[napi]
-pub fn parse_manifest_json(yaml_text: String) -> Result<String> {
-    alyx_core::manifest::parse_manifest(&yaml_text)
-        .map(|m| to_json(&m))
-        .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
-}
-
-/// Reads, parses and validates a manifest file; the manifest as JSON.
-#[napi]
-pub fn load_manifest_json(path: String) -> Result<String> {
-    let path = std::path::Path::new(&path);
-    alyx_core::manifest::load_manifest(path)
-        .map(|m| to_json(&m))
-        .map_err(|e| Error::new(Status::InvalidArg, e.in_file(path)))
-}
-
-/// A schedule's next run strictly after `afterMs` (epoch ms); null when it
-/// never runs again. Throws on an invalid expression or time zone.
-#[napi]
-pub fn schedule_next_run(
-    kind: String,
-    expression: String,
-    timezone: Option<String>,
-    after_ms: f64,
-) -> Result<Option<f64>> {
-    alyx_core::schedule::next_run(&kind, &expression, timezone.as_deref(), after_ms as i64)
-        .map(|next| next.map(|ms| ms as f64))
-        .map_err(|e| Error::new(Status::InvalidArg, e))
-}
-
-/// `FunctionRuntime.sandboxSupport()` as JSON: `{ available, abi, network, scoping }`.
-#[napi]
-pub fn sandbox_support_json() -> String {
-    to_json(&alyx_core::sandbox::support())
-}
-
-/// Every outcome code the runtime produces (CONTRACT §3): `index.js`
-/// builds `CODES` from this list.
-#[napi]
-pub fn outcome_codes() -> Vec<&'static str> {
-    alyx_core::Code::ALL.iter().map(|c| c.as_str()).collect()
-}
-
-/// SIGKILLs the process group of every running function in this process;
-/// `index.js` calls it when the host exits or receives SIGINT/SIGTERM.
-#[napi]
-pub fn kill_all_process_groups() -> u32 {
-    alyx_core::kill_all_process_groups() as u32
 }

@@ -40,14 +40,28 @@ export function ours(functionsDir, fns, extraOptions = {}) {
     runtimes: { ...runtimes, ...extraOptions.runtimes },
   })
   // The bare native class under FunctionRuntime (same options), for timing
-  // the steps of index.js's invoke one by one (payload.mjs).
+  // the steps of index.js's invoke one by one (payload.mjs): `nativeInvoke`
+  // resolves with the result's JSON text, as lib/invoke.js receives it.
+  const waiting = new Map()
   const native = new (require(`${root}/binding.js`).NativeRuntime)(
     JSON.stringify({ functionsDir, maxOutputBytes: 512 * 1024 * 1024, ...extraOptions, runtimes: { ...runtimes, ...extraOptions.runtimes } }),
+    (batch) => {
+      for (let i = 0; i < batch.length; i += 2) {
+        waiting.get(batch[i])(batch[i + 1])
+        waiting.delete(batch[i])
+      }
+    },
   )
+  let lastId = 0
+  const nativeInvoke = (name, inputJson) =>
+    new Promise((resolve) => {
+      waiting.set(++lastId, resolve)
+      native.invoke(lastId, name, inputJson)
+    })
   return {
     label: '@alyx/runtime',
     rt,
-    native,
+    nativeInvoke,
     async call(fn, input) {
       const res = await rt.invoke(fn.name, input)
       if (!res.success) throw new Error(`${fn.name}: ${res.error?.code} ${res.error?.message}`)

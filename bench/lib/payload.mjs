@@ -42,7 +42,7 @@ export async function payloadParts(kind, impl, fn, mb, env) {
   const t1 = performance.now()
   const out =
     kind === 'ours'
-      ? await impl.native.invoke(fn.name, text, JSON.stringify({ auth: null, env: {}, timeoutMs: null, requestId: 'x' }), undefined, undefined)
+      ? await impl.nativeInvoke(fn.name, text)
       : (await spawnCollect(fn, env, text)).text
   const t2 = performance.now()
   const res = JSON.parse(out)

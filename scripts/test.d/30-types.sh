@@ -44,4 +44,15 @@ for (const name of ['RuntimeOptions', 'InvokeOptions']) {
   assert.deepEqual(missing, [], `${name} fields of options.rs missing from index.d.ts`)
   console.log(`types: ${fields.length} ${name} fields of options.rs are declared in index.d.ts`)
 }
+// `command` is the program and its leading arguments (registry.rs splits an
+// array so), never a list of candidates tried in order.
+const spec = /export interface RuntimeSpec \{([\s\S]*?)\n\}/.exec(dts)[1]
+assert.match(spec, /command: string \| string\[\]/, 'RuntimeSpec.command is a string or an array')
+assert.match(spec, /program and, as an array, its leading arguments/, 'RuntimeSpec.command is documented as program + arguments')
+assert.doesNotMatch(spec, /candidate|tried in order/i, 'RuntimeSpec.command is not a list of candidates')
+console.log('types: RuntimeSpec.command is documented as program + leading arguments')
 JS
+
+# The result and info types: real values from the release addon (InvokeResult,
+# FunctionInfo, Stats, PoolInfo, RuntimeInfo, …) against their interfaces.
+node scripts/check-result-types.mjs

@@ -39,7 +39,7 @@ pub use invoke::admit::{Counts, Stats};
 pub use invoke::capture::LogSink;
 pub use logs::parse_stderr_line;
 pub use options::{Closed, InvokeOptions, RuntimeOptions};
-pub use outcome::{Code, ErrorInfo, InvokeResult, LogEntry, LogLevel, LogSource};
+pub use outcome::{Code, ErrorInfo, InvokeResult, JsonText, LogEntry, LogLevel, LogSource};
 pub use process::group::kill_all as kill_all_process_groups;
 pub use protocol::{parse_stdout, ParsedStdout};
 pub use runtime::{FunctionBuild, Runtime};

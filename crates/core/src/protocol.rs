@@ -7,7 +7,11 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::logs::{BoundedLogs, Dropped, Retained, RETAIN_BYTES};
+
+mod depth;
 use crate::outcome::{ErrorInfo, LogEntry, LogLevel, LogSource};
+pub(crate) use depth::from_slice_deep;
+pub use depth::nesting_depth;
 
 #[derive(Debug, Serialize)]
 pub struct Request<'a> {
@@ -232,43 +236,6 @@ fn parse_document(whole: &[u8], in_place: bool) -> Result<Response, Rejection> {
         logs_dropped: raw.logs.0.as_ref().map(Retained::dropped).unwrap_or_default(),
         logs: raw.logs.0.map(Retained::into_kept).unwrap_or_default(),
     })
-}
-
-/// serde_json stops at 128 levels; the depth was bounded by `nesting_depth`
-/// first, and `serde_stacker` grows the stack as the parse recurses.
-pub(crate) fn from_slice_deep<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    de.disable_recursion_limit();
-    let value = T::deserialize(serde_stacker::Deserializer::new(&mut de))?;
-    de.end()?;
-    Ok(value)
-}
-
-/// The deepest `[`/`{` nesting of a JSON text, strings skipped. Not a
-/// validator: it only bounds the work of the real parse.
-pub fn nesting_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
 }
 
 /// A function's error, kept as written where it has the right shape; a bare

@@ -146,3 +146,44 @@ fn request_has_function_alias_and_context() {
     assert_eq!(v["context"]["env"]["K"], "v");
     assert_eq!(v["context"]["deadline_ms"], 5);
 }
+
+/// The byte-by-byte scan `nesting_depth` replaced: the reference it must agree with.
+fn nesting_depth_bytewise(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+proptest::proptest! {
+    #[test]
+    fn nesting_depth_agrees_with_a_bytewise_scan(text in proptest::collection::vec(
+        proptest::sample::select(b"[]{}\"\\ax".to_vec()), 0..200)) {
+        proptest::prop_assert_eq!(nesting_depth(&text), nesting_depth_bytewise(&text));
+    }
+}
+
+#[test]
+fn nesting_depth_of_a_trailing_escape_or_open_string() {
+    assert_eq!(nesting_depth(br#"["a\"#), 1);
+    assert_eq!(nesting_depth(br#"[["abc"#), 2);
+    assert_eq!(nesting_depth(br#"[["a\\"],[[]]]"#), 3);
+}

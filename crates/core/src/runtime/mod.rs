@@ -1,7 +1,7 @@
 //! `FunctionRuntime`: a small facade over the catalog (what functions
 //! exist) and the invocation pipeline (`invoke/`, docs/ARCHITECTURE.md).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -11,20 +11,27 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::build::{BuildReport, Builds};
+use crate::build::Builds;
 use crate::catalog::{Catalog, Diagnostic};
 use crate::env::{fingerprint, snapshot, EnvMap};
-use crate::function::{load, FunctionInfo, LoadError};
+use crate::function::FunctionInfo;
 use crate::invoke::admit::{Admission, Stats};
 use crate::invoke::classify::Finished;
 use crate::invoke::plan::CallSpec;
 use crate::invoke::{Call, Engine};
 use crate::options::{Closed, InvokeOptions, RuntimeOptions};
 use crate::outcome::{Code, ErrorInfo, InvokeResult};
-use crate::registry::{Launch, Registry};
+use crate::registry::Registry;
 use crate::token::TokenStore;
-use crate::warm::{PoolInfo, Pools};
+use crate::warm::Pools;
 use crate::watch::{EventSink, Watched, Watcher};
+
+mod build;
+mod warm;
+mod watched;
+
+pub use build::FunctionBuild;
+use warm::refresh_warm;
 
 pub struct Runtime {
     engine: Arc<Engine>,
@@ -78,58 +85,6 @@ impl Runtime {
         Ok(runtime)
     }
 
-    /// Starts `min` processes of every warm function, in the background
-    /// (never blocking construction); failures show in `pools()`. Without
-    /// a tokio runtime here, pools start on their first call instead.
-    fn warm_in_background(&self) {
-        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
-        let names = self.warm_names();
-        if names.is_empty() {
-            return;
-        }
-        let (engine, host) = (Arc::clone(&self.engine), self.host_env());
-        let task = self.engine.pools.track(async move {
-            for name in names {
-                if let Ok(Some(pool)) = engine.warm_pool(&name, &host).await {
-                    pool.top_up();
-                }
-            }
-        });
-        handle.spawn(task);
-    }
-
-    /// Functions the catalog knows that are warm (manifest or options).
-    fn warm_names(&self) -> Vec<String> {
-        let catalog = self.catalog.read().unwrap();
-        let mut names: Vec<String> =
-            catalog.functions.values().filter(|f| self.engine.warm_spec(f).is_some()).map(|f| f.name.clone()).collect();
-        names.extend(self.engine.warm.iter().filter(|(_, s)| s.is_some()).map(|(n, _)| n.clone()));
-        names.sort();
-        names.dedup();
-        names
-    }
-
-    /// `warmup(name?)`: resolves once `min` processes of `name` (or of every
-    /// warm function) are ready; fails with the first WORKER_START_FAILED.
-    pub async fn warmup(&self, name: Option<&str>) -> Result<(), ErrorInfo> {
-        let host = self.host_env();
-        let names = match name {
-            Some(name) => vec![name.to_string()],
-            None => self.warm_names(),
-        };
-        for name in names {
-            if let Some(pool) = self.engine.warm_pool(&name, &host).await? {
-                pool.warmup().await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// `pools()`: every warm function's processes, by name.
-    pub fn pools(&self) -> Vec<PoolInfo> {
-        self.engine.pools.infos()
-    }
-
     pub fn options(&self) -> &RuntimeOptions {
         &self.engine.options
     }
@@ -161,10 +116,13 @@ impl Runtime {
         let open = (!self.closed.is_cancelled()).then(|| self.in_flight.token());
         let host = self.capture_host_env();
         let engine = Arc::clone(&self.engine);
-        let cancel = options.cancel.clone().unwrap_or_else(|| self.call_token());
+        let (closed, given) = (self.closed.clone(), options.cancel.clone());
         let (name, input) = (name.to_string(), input.into());
         async move {
             let _in_flight = open.ok_or(Closed)?;
+            // Made here, on a worker thread, not on the host's: the close
+            // token's child list is a lock the workers take too.
+            let cancel = given.unwrap_or_else(|| closed.child_token());
             let request_id = options.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let (finished, queued_ms) = match parse_input(input) {
                 Ok(input) => {
@@ -176,7 +134,10 @@ impl Runtime {
                         timeout_ms: options.timeout_ms,
                     };
                     let call = Call { name, spec, entry, cancel, on_log: options.on_log, started };
-                    let outcome = engine.run(call, &host).await;
+                    // Boxed: the pipeline's state (~10 KB) is allocated on
+                    // the worker thread at first poll, not moved around on
+                    // the host thread that called `invoke`.
+                    let outcome = Box::pin(engine.run(call, &host)).await;
                     (outcome.finished, outcome.queued_ms)
                 }
                 Err(e) => (Finished::failed(e), 0),
@@ -223,42 +184,6 @@ impl Runtime {
 
     pub fn functions_dir(&self) -> &Path {
         &self.options().functions_dir
-    }
-
-    /// Runs a function's build step (or Go compile) now if it is stale.
-    pub async fn build(&self, name: &str) -> Result<Option<BuildReport>, ErrorInfo> {
-        let host = self.host_env();
-        let engine = &self.engine;
-        let function = load(self.functions_dir(), name, &engine.registry, &host).map_err(|e| e.to_error())?;
-        let runtime = engine.runtime_of(&function)?;
-        let env = engine.function_env(&function, runtime, &host);
-        engine.command(&function, runtime, &env, &host).await.map(|(_, ready)| ready.report)
-    }
-
-    /// `build(name?)`: runs the build of `name`, or of every function that
-    /// has one (a build step or Go sources), now if stale. A failed build is
-    /// a report with `success: false`; an unknown name is an `Err`.
-    pub async fn build_reports(&self, name: Option<&str>) -> Result<Vec<FunctionBuild>, ErrorInfo> {
-        let names = match name {
-            Some(name) => vec![name.to_string()],
-            None => {
-                let (valid, _) = self.known_names();
-                valid.into_iter().filter(|n| self.builds_on_change(n)).collect()
-            }
-        };
-        let mut reports = Vec::with_capacity(names.len());
-        for name in names {
-            let report = match Runtime::build(self, &name).await {
-                Ok(Some(r)) => FunctionBuild { name, built: true, report: r },
-                Ok(None) => FunctionBuild { name, built: false, report: BuildReport::skipped() },
-                Err(e) if e.code == Code::BuildFailed.as_str() => {
-                    FunctionBuild { name, built: true, report: BuildReport::from_error(&e) }
-                }
-                Err(e) => return Err(e),
-            };
-            reports.push(report);
-        }
-        Ok(reports)
     }
 
     /// Every runtime with availability, path and version.
@@ -330,78 +255,6 @@ impl Runtime {
         self.engine.pools.close().await;
         self.engine.builds.wait().await;
     }
-}
-
-/// What the watcher needs of a runtime, and nothing more.
-impl Watched for Runtime {
-    fn root(&self) -> PathBuf {
-        self.functions_dir().to_path_buf()
-    }
-
-    fn closed_token(&self) -> CancellationToken {
-        self.closed.clone()
-    }
-
-    fn known_names(&self) -> (Vec<String>, Vec<String>) {
-        let c = self.catalog.read().unwrap();
-        (c.functions.keys().cloned().collect(), c.diagnostics.iter().map(|d| d.name.clone()).collect())
-    }
-
-    fn build_output(&self, name: &str) -> Option<PathBuf> {
-        let c = self.catalog.read().unwrap();
-        c.functions.get(name)?.build().map(|b| PathBuf::from(&b.output))
-    }
-
-    fn refresh(&self, name: &str) -> Option<Result<(), LoadError>> {
-        self.engine.pools.files_changed(Some(name));
-        let host = self.host_env();
-        self.catalog.write().unwrap().refresh(self.functions_dir(), name, self.registry(), &host)
-    }
-
-    fn builds_on_change(&self, name: &str) -> bool {
-        let c = self.catalog.read().unwrap();
-        let go = |runtime: &str| self.registry().get(runtime).is_some_and(|d| d.launch == Launch::GoBuild);
-        c.functions.get(name).is_some_and(|f| f.build().is_some() || go(&f.runtime))
-    }
-
-    fn build<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<BuildReport>, ErrorInfo>> + Send + 'a>> {
-        Box::pin(Runtime::build(self, name))
-    }
-}
-
-/// One function's entry in `build()`'s answer.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct FunctionBuild {
-    pub name: String,
-    /// False when the artifact was up to date and nothing ran.
-    pub built: bool,
-    #[serde(flatten)]
-    pub report: BuildReport,
-}
-
-/// How a warm pool whose files changed gets processes of the new files:
-/// reload the function (rebuilding if needed) and top the pool up.
-fn refresh_warm(engine: &Arc<Engine>, host: Arc<EnvMap>) -> crate::warm::Refresh {
-    let weak = Arc::downgrade(engine);
-    let handle = tokio::runtime::Handle::try_current().ok();
-    Box::new(move |name: &str| {
-        let Some(engine) = weak.upgrade() else { return };
-        let Some(handle) = tokio::runtime::Handle::try_current().ok().or_else(|| handle.clone()) else { return };
-        let (name, host) = (name.to_string(), Arc::clone(&host));
-        let task = engine.pools.track({
-            let engine = Arc::clone(&engine);
-            async move {
-                if let Ok(Some(pool)) = engine.warm_pool(&name, &host).await {
-                    pool.top_up();
-                }
-            }
-        });
-        handle.spawn(task);
-    })
 }
 
 fn parse_input(input: String) -> Result<Box<RawValue>, ErrorInfo> {
