@@ -2,7 +2,10 @@
 // call, blocked on stdin; a call takes one and runs the one-shot path.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { FunctionRuntime, functionsDir, liveStartTime as startTime, needs, sleep, waitFor, zombieChildren } from './helpers.mjs'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { FunctionRuntime, functionsDir, liveStartTime as startTime, needs, root, sleep, waitFor, zombieChildren } from './helpers.mjs'
 
 // A plain one-shot function: reads the whole request, answers, exits.
 const oneShot = `
@@ -78,8 +81,9 @@ test('a standby process that died unused is discarded and the call runs one-shot
     const [victim] = rt.pools()[0].pids
     process.kill(victim, 'SIGKILL')
     await waitFor(() => startTime(victim) === null)
+    const before = JSON.stringify(rt.pools())
     const r = await rt.invoke('s', {})
-    assert.equal(r.success, true, JSON.stringify(r))
+    assert.equal(r.success, true, JSON.stringify(r) + ' victim ' + victim + ' before ' + before + ' after ' + JSON.stringify(rt.pools()))
     assert.notEqual(r.output.pid, victim)
   } finally {
     await rt.close()
@@ -110,4 +114,82 @@ test('close() leaves no standby process', async () => {
   await rt.close()
   assert.deepEqual(snap.filter(([pid, st]) => st !== null && startTime(pid) === st), [])
   assert.equal(zombieChildren(), 0)
+})
+
+// Boots for `bootMs` without touching stdin (blocked in a futex, not a read),
+// then records when it reached its read of the request.
+const slowBoot = (bootMs) => `
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${bootMs})
+const readingAt = Date.now()
+let text = ''
+process.stdin.on('data', (d) => (text += d)).on('end', () => {
+  const req = JSON.parse(text)
+  setTimeout(() => console.log(JSON.stringify({ success: true, output: { pid: process.pid, readingAt } })), req.input?.sleepMs ?? 0)
+})
+`
+
+test('a standby process is ready only once it waits on stdin; busy while its call runs', async () => {
+  const dir = functionsDir({ 'b/manifest.yaml': 'name: b\nwarm:\n  mode: standby\n  min: 1\n  max: 1\n', 'b/index.js': slowBoot(1500) })
+  const rt = new FunctionRuntime({ functionsDir: dir })
+  try {
+    await waitFor(() => rt.pools()[0]?.pids.length === 1)
+    const booting = rt.pools()[0]
+    assert.equal(booting.ready, 0, 'started but not booted: not ready')
+    assert.equal(booting.starting, 1)
+    await rt.warmup('b')
+    const warmedAt = Date.now()
+    assert.equal(rt.pools()[0].ready, 1)
+    const calledAt = Date.now()
+    const pending = rt.invoke('b', { sleepMs: 600 })
+    await waitFor(() => rt.pools()[0].busy === 1, { timeoutMs: 2000 })
+    const r = await pending
+    assert.equal(r.success, true, JSON.stringify(r))
+    assert.equal(r.output.pid, booting.pids[0], 'served by the process started ahead')
+    assert.ok(r.output.readingAt <= warmedAt, 'warmup() resolved only after the process reached its read')
+    assert.ok(r.output.readingAt < calledAt)
+    await waitFor(() => rt.pools()[0].busy === 0)
+  } finally {
+    await rt.close()
+  }
+})
+
+test('python SDK standby: an async handler that awaits runs on the process started ahead; atexit and threads still run', needs('python3'), async () => {
+  const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'alyx-marks-'))
+  const py = `import asyncio, atexit, os, sys, threading, time
+booted = time.time()
+sys.path.insert(0, ${JSON.stringify(path.join(root, 'sdk', 'python'))})
+import alyx
+MARKS = ${JSON.stringify(marks)}
+
+def mark(name):
+    with open(os.path.join(MARKS, "%s-%d" % (name, os.getpid())), "w") as f:
+        f.write("x")
+
+atexit.register(mark, "atexit")
+
+async def main(input, ctx):
+    started = time.time()
+    await asyncio.sleep(0.05)
+    threading.Thread(target=lambda: (time.sleep(0.2), mark("thread"))).start()
+    return {"pid": os.getpid(), "booted": booted, "slept": time.time() - started, "rid": os.environ.get("ALYX_REQUEST_ID")}
+
+alyx.handler(main)
+`
+  const dir = functionsDir({ 'p/manifest.yaml': 'name: p\nwarm:\n  mode: standby\n  min: 1\n  max: 1\n', 'p/main.py': py })
+  const rt = new FunctionRuntime({ functionsDir: dir })
+  try {
+    await rt.warmup('p')
+    const [pid] = rt.pools()[0].pids
+    const calledAt = Date.now() / 1000
+    const r = await rt.invoke('p', {})
+    assert.equal(r.success, true, JSON.stringify(r))
+    assert.equal(r.exitCode, 0)
+    assert.equal(r.output.pid, pid)
+    assert.ok(r.output.booted < calledAt, 'booted before the call')
+    assert.ok(r.output.slept >= 0.045, `awaited asyncio.sleep (${r.output.slept})`)
+    assert.equal(r.output.rid, r.requestId)
+    assert.deepEqual(fs.readdirSync(marks).sort(), [`atexit-${pid}`, `thread-${pid}`])
+  } finally {
+    await rt.close()
+  }
 })

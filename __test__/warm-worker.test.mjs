@@ -341,3 +341,25 @@ test('a runtime in a worker_threads Worker: terminate() leaves no warm process',
   await waitFor(() => survivors(snap).length === 0, { timeoutMs: 5000 })
   assert.equal(zombieChildren(), 0)
 })
+
+test('protocol edges: a marker after unfinished text ends the call; a missing marker says so; the deadline counts from the worker', async () => {
+  const dir = warmDir('  min: 1\n  max: 1')
+  await withRuntime(dir, {}, async (rt) => {
+    const glued = await rt.invoke('w', { op: 'glued' })
+    assert.equal(glued.success, true, JSON.stringify(glued.error))
+    assert.equal(glued.output, 'glued')
+    assert.deepEqual(glued.logs.filter((l) => !l.message.startsWith('booting')).map((l) => l.message), ['progress...'])
+    const next = await rt.invoke('w', {})
+    assert.equal(next.success, true)
+    const noEnd = await rt.invoke('w', { op: 'noend' }, { timeoutMs: 400 })
+    assert.equal(noEnd.error.code, 'TIMEOUT')
+    assert.match(noEnd.error.message, /wrote its response but not the end marker/)
+    // A call waiting for the busy worker: its deadline starts when it gets one.
+    const t0 = Date.now()
+    const busy = rt.invoke('w', { op: 'sleep', ms: 1000 })
+    const queued = await rt.invoke('w', {}, { timeoutMs: 3000 })
+    await busy
+    assert.equal(queued.success, true, JSON.stringify(queued.error))
+    assert.ok(queued.output.deadline >= t0 + 3900, `deadline ${queued.output.deadline - t0} ms after the call`)
+  })
+})

@@ -140,10 +140,10 @@ pub fn load(root: &Path, name: &str, registry: &Registry, host: &EnvMap) -> Resu
 /// The checks of `load` again, right before spawning (CONTRACT §14): a
 /// directory swapped for a symlink leading outside `root` while the call
 /// waited is refused.
-pub fn recheck_dir(root: &Path, function: &FunctionDef) -> Result<(), ErrorInfo> {
-    match function_dir(root, &function.name) {
+pub fn recheck_dir(root: &Path, name: &str) -> Result<(), ErrorInfo> {
+    match function_dir(root, name) {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(LoadError::NotFound(format!("function \"{}\" is gone", function.name)).to_error()),
+        Ok(None) => Err(LoadError::NotFound(format!("function \"{name}\" is gone")).to_error()),
         Err(message) => Err(LoadError::InvalidName(message).to_error()),
     }
 }

@@ -11,9 +11,11 @@ pub(crate) mod launch;
 pub(crate) mod plan;
 pub(crate) mod redact;
 pub(crate) mod supervise;
+pub(crate) mod warm;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
@@ -24,14 +26,14 @@ use std::collections::BTreeMap;
 use crate::build::{Artifact, Builds, Ready};
 use crate::env::{append_path, apply, host_layer, EnvMap};
 use crate::function::{load, recheck_dir, FunctionDef};
-use crate::manifest::{WarmMode, WarmSpec};
+use crate::manifest::WarmSpec;
 use crate::options::RuntimeOptions;
 use crate::outcome::{Code, ErrorInfo};
 use crate::registry::{Launch, Registry, RuntimeDef};
 use crate::resolve::Places;
 use crate::sandbox::CallSandbox;
 use crate::token::TokenStore;
-use crate::warm::{Pool, Pools, WarmCall};
+use crate::warm::Pools;
 use admit::{cancelled, Admission};
 use capture::{Capture, LogSink};
 use classify::{classify, Finished, Terms};
@@ -71,7 +73,7 @@ pub(crate) struct Outcome {
 }
 
 impl Engine {
-    pub async fn run(&self, call: Call, host: &EnvMap) -> Outcome {
+    pub async fn run(&self, call: Call, host: &Arc<EnvMap>) -> Outcome {
         let mut queued_ms = 0;
         let finished = match self.stages(call, host, &mut queued_ms).await {
             Ok(finished) => finished,
@@ -80,13 +82,19 @@ impl Engine {
         Outcome { finished, queued_ms }
     }
 
-    async fn stages(&self, call: Call, host: &EnvMap, queued_ms: &mut u64) -> Result<Finished, ErrorInfo> {
+    async fn stages(&self, call: Call, host: &Arc<EnvMap>, queued_ms: &mut u64) -> Result<Finished, ErrorInfo> {
         plan::check_call(&call.spec)?;
         // security (§14): a caller's env cannot load code or rewrite ALYX_*.
         crate::call_env::validate(&call.spec.env, &self.options.allow_call_env)?;
         if call.cancel.is_cancelled() {
             return Err(cancelled());
         }
+        // A warm function's load, env, command and plan, made by an earlier
+        // call and still current (invoke/warm.rs).
+        if let Some(prepared) = self.pools.prepared(&call.name, host) {
+            return self.warm_call(&prepared, call, queued_ms).await;
+        }
+        let epoch = self.pools.epoch();
         let function = load(&self.options.functions_dir, &call.name, &self.registry, host).map_err(|e| e.to_error())?;
         let runtime = self.runtime_of(&function)?;
         // security (§11): a sandbox the OS cannot enforce fails the call
@@ -108,127 +116,86 @@ impl Engine {
                 ready = preparing => ready?.0,
             }
         };
-        let ticket = call.entry.ticket();
+        let Some(spec) = self.warm_spec(&function) else {
+            self.pools.forget(&function.name);
+            let parts = OneShot { function: &function, runtime, command, env, timeout };
+            return self.one_shot(parts, call, host, queued_ms).await;
+        };
+        let made = warm::Made { function, runtime, command, env, spec, host: Arc::clone(host), epoch };
+        let prepared = self.prepare_warm(made);
+        self.warm_call(&prepared, call, queued_ms).await
+    }
+
+    /// A call on a fresh process of its own (CONTRACT §4, §6).
+    async fn one_shot(
+        &self,
+        parts: OneShot<'_>,
+        call: Call,
+        host: &EnvMap,
+        queued_ms: &mut u64,
+    ) -> Result<Finished, ErrorInfo> {
+        let OneShot { function, runtime, command, env, timeout } = parts;
         let _admitted = self.admission.admit(&function.name, function.concurrency(), call.entry, &call.cancel).await?;
         *queued_ms = call.started.elapsed().as_millis() as u64;
         // security (§14): the directory may have been swapped while queued.
-        recheck_dir(&self.options.functions_dir, &function)?;
+        recheck_dir(&self.options.functions_dir, &function.name)?;
         // security (§11): the call's sandbox and private temp dir, if any;
         // the temp dir is removed when `sandbox` drops, as the call ends.
         let temp_root = host.get(OsStr::new("TMPDIR")).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-        let sandbox = CallSandbox::prepare(self.options.sandbox.0.as_ref(), &function, &command.program, &temp_root)?;
+        let sandbox = CallSandbox::prepare(self.options.sandbox.0.as_ref(), function, &command.program, &temp_root)?;
         let now_ms = epoch_ms();
-        let deadline_ms = now_ms.saturating_add(timeout.as_millis() as u64);
-        let ttl = Duration::from_millis(self.options.token_ttl_ms);
-        let token = self
-            .tokens
-            .issue(ttl, &function.name, &call.spec.request_id, deadline_ms)
-            .map_err(|e| ErrorInfo::new(Code::SpawnFailed, format!("no OS randomness for a token: {e}")))?;
-        let kill_grace = Duration::from_millis(self.options.kill_grace_ms);
-        let max_output = self.options.max_output_bytes;
-        let mut standby = None;
-        match self.warm_spec(&function).filter(|_| sandbox.is_none()) {
-            Some(spec) if spec.mode == WarmMode::Worker => {
-                let parts = WorkerParts { function: &function, runtime, command, env, settings: &settings, timeout };
-                let Call { spec: call_spec, cancel, on_log, .. } = call;
-                let on_call = OnCall { cancel, on_log, ticket, token: token.as_str() };
-                return self.serve_worker(parts, &spec, call_spec, on_call).await;
-            }
-            Some(spec) => {
-                let plan =
-                    plan::warm_plan(&function, Some(runtime), command.clone(), env.clone(), &settings, "ALYX_STANDBY");
-                standby = self.pools.pool(&function.name, &spec, plan).take_standby();
-            }
-            None => self.pools.forget(&function.name),
-        }
+        let token = self.issue_token(function, &call.spec.request_id, now_ms, timeout)?;
+        let settings = self.settings();
         let (mut plan, request) =
-            plan::plan(&function, Some(runtime), command, env, call.spec, &settings, token.as_str(), now_ms);
+            plan::plan(function, Some(runtime), command, env, call.spec, &settings, token.as_str(), now_ms);
         if let Some(sandbox) = &sandbox {
             plan.sandbox = Some(sandbox.rules.clone());
             plan.env.retain(|(k, _)| !["TMPDIR", "TMP", "TEMP"].iter().any(|t| k == t));
             plan.env.extend(["TMPDIR", "TMP", "TEMP"].map(|k| (k.into(), sandbox.temp_dir().into())));
         }
-        // A standby process (CONTRACT §10) takes the request; from here on
-        // it is exactly the one-shot path, its timeout counted from now.
-        let launched = match standby {
-            Some(process) => launch::feed(process.into_process(), request),
-            None => launch::oneshot(&plan, request)?,
-        };
-        let redactor = Redactor::new(token.as_str());
-        let limits = Limits {
-            deadline: deadline_after(Instant::now(), plan.timeout),
-            cancel: call.cancel,
-            memory_limit: plan.memory_limit,
-            kill_grace,
-        };
+        let launched = launch::oneshot(&plan, request)?;
+        let ends = Ends { timeout: plan.timeout, memory_limit: plan.memory_limit, cancel: call.cancel };
+        Ok(self.supervised(launched, ends, call.on_log.as_ref(), token.as_str()).await)
+    }
+
+    /// Supervises a launched process (fresh, or a standby one) to its
+    /// outcome; the timeout counts from now.
+    async fn supervised(
+        &self,
+        launched: launch::Launched,
+        ends: Ends,
+        on_log: Option<&LogSink>,
+        token: &str,
+    ) -> Finished {
+        let max_output = self.options.max_output_bytes;
+        let redactor = Redactor::new(token);
+        let Ends { timeout, memory_limit, cancel } = ends;
+        let kill_grace = Duration::from_millis(self.options.kill_grace_ms);
+        let limits = Limits { deadline: deadline_after(Instant::now(), timeout), cancel, memory_limit, kill_grace };
         let launch::Launched { mut process, stdout, stderr, writer: _writer } = launched;
         let mut capture = Capture::new();
-        let io = capture.read(stdout, stderr, max_output, call.on_log.as_ref(), &redactor);
+        let io = capture.read(stdout, stderr, max_output, on_log, &redactor);
         let run = supervise(&mut process, io, &limits).await;
-        let terms = Terms { timeout: plan.timeout, memory_limit: plan.memory_limit, max_output, redactor };
-        Ok(classify(run, capture, &terms))
+        let terms = Terms { timeout, memory_limit, max_output, redactor };
+        classify(run, capture, &terms)
     }
 
-    /// One call on a warm worker (CONTRACT §10): the request goes to a
-    /// pool's worker; its deadline counts from when a worker took it.
-    async fn serve_worker(
+    /// The call's internal token (CONTRACT §5), valid until its deadline.
+    fn issue_token(
         &self,
-        parts: WorkerParts<'_>,
-        spec: &WarmSpec,
-        call_spec: CallSpec,
-        call: OnCall<'_>,
-    ) -> Result<Finished, ErrorInfo> {
-        let WorkerParts { function, runtime, command, env, settings, timeout } = parts;
-        let OnCall { cancel, on_log, ticket, token } = call;
-        let worker_plan = plan::warm_plan(function, Some(runtime), command, env, settings, "ALYX_WORKER");
-        let memory_limit = worker_plan.memory_limit;
-        let pool = self.pools.pool(&function.name, spec, worker_plan);
-        let request_id = call_spec.request_id.clone();
-        let deadline_ms = epoch_ms().saturating_add(timeout.as_millis() as u64);
-        let request = plan::request(function, call_spec, settings, token, deadline_ms);
-        let kill_grace = Duration::from_millis(self.options.kill_grace_ms);
-        let deadline = deadline_after(Instant::now(), timeout);
-        let limits = Limits { deadline, cancel, memory_limit, kill_grace };
-        let max_output = self.options.max_output_bytes;
-        let terms = Terms { timeout, memory_limit, max_output, redactor: Redactor::new(token) };
-        let on_log = on_log.as_ref();
-        let warm_call = WarmCall { request, request_id: &request_id, ticket, limits, max_output, on_log, terms };
-        crate::warm::serve(&pool, warm_call).await
+        function: &FunctionDef,
+        request_id: &str,
+        now_ms: u64,
+        timeout: Duration,
+    ) -> Result<crate::token::TokenGuard, ErrorInfo> {
+        let deadline_ms = now_ms.saturating_add(timeout.as_millis() as u64);
+        let ttl = Duration::from_millis(self.options.token_ttl_ms);
+        self.tokens
+            .issue(ttl, &function.name, request_id, deadline_ms)
+            .map_err(|e| ErrorInfo::new(Code::SpawnFailed, format!("no OS randomness for a token: {e}")))
     }
 
-    /// A function's `warm`: the host's `RuntimeOptions.warm` entry, else
-    /// its manifest's.
-    /// A sandboxed function is never warm: its processes start inside each
-    /// call's sandbox (CONTRACT §11), so they cannot be started ahead.
-    pub fn warm_spec(&self, function: &FunctionDef) -> Option<WarmSpec> {
-        let sandboxed =
-            self.options.sandbox.0.is_some() || function.manifest.as_ref().is_some_and(|m| m.sandbox.is_some());
-        if sandboxed {
-            return None;
-        }
-        match self.warm.get(&function.name) {
-            Some(spec) => spec.clone(),
-            None => function.manifest.as_ref().and_then(|m| m.warm.clone()),
-        }
-    }
-
-    /// The pool of a warm (worker) function, ready to start processes from
-    /// its current files (after any build); None for other functions.
-    pub async fn warm_pool(&self, name: &str, host: &EnvMap) -> Result<Option<std::sync::Arc<Pool>>, ErrorInfo> {
-        let function = load(&self.options.functions_dir, name, &self.registry, host).map_err(|e| e.to_error())?;
-        let runtime = self.runtime_of(&function)?;
-        let Some(spec) = self.warm_spec(&function) else {
-            self.pools.forget(name);
-            return Ok(None);
-        };
-        let env = self.function_env(&function, runtime, host);
-        let (command, _) = self.command(&function, runtime, &env, host).await?;
-        let marker = if spec.mode == WarmMode::Worker { "ALYX_WORKER" } else { "ALYX_STANDBY" };
-        let plan = plan::warm_plan(&function, Some(runtime), command, env, &self.settings(), marker);
-        Ok(Some(self.pools.pool(name, &spec, plan)))
-    }
-
-    fn settings(&self) -> Settings<'_> {
+    pub(crate) fn settings(&self) -> Settings<'_> {
         Settings { alyx_url: &self.options.alyx_url, default_timeout_ms: self.options.timeout_ms }
     }
 
@@ -293,22 +260,20 @@ impl Engine {
     }
 }
 
-/// What a worker call needs from the stages before it.
-struct WorkerParts<'a> {
+/// What a one-shot call needs from the stages before it.
+struct OneShot<'a> {
     function: &'a FunctionDef,
     runtime: &'a RuntimeDef,
     command: Command,
     env: EnvMap,
-    settings: &'a Settings<'a>,
     timeout: Duration,
 }
 
-/// The call's own handles, for a worker call.
-struct OnCall<'a> {
+/// What ends a launched process besides its own exit.
+struct Ends {
+    timeout: Duration,
+    memory_limit: Option<u64>,
     cancel: CancellationToken,
-    on_log: Option<LogSink>,
-    ticket: u64,
-    token: &'a str,
 }
 
 fn build_wait_timeout(timeout: Duration) -> ErrorInfo {
@@ -317,10 +282,10 @@ fn build_wait_timeout(timeout: Duration) -> ErrorInfo {
 }
 
 /// `start + d`, or a deadline a century away when that does not fit.
-fn deadline_after(start: Instant, d: Duration) -> Instant {
+pub(crate) fn deadline_after(start: Instant, d: Duration) -> Instant {
     start.checked_add(d).unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400))
 }
 
-fn epoch_ms() -> u64 {
+pub(crate) fn epoch_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

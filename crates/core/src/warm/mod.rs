@@ -3,22 +3,27 @@
 //! a worker, `Worker::serve` runs one turn under the same `Limits` as a
 //! one-shot process, and `classify` turns it into the same outcome shapes.
 
+mod boot;
 mod edits;
 mod lines;
 mod pool;
 mod worker;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::env::EnvMap;
 use crate::invoke::capture::{Capture, LogSink, EXCERPT_BYTES};
 use crate::invoke::classify::{classify, Finished, Terms};
 use crate::invoke::plan::{LaunchPlan, RequestParts};
 use crate::invoke::supervise::{Limits, Supervised};
+use crate::invoke::warm::Prepared;
 use crate::manifest::WarmSpec;
 use crate::options::RuntimeOptions;
 use crate::outcome::{Code, ErrorInfo};
@@ -36,6 +41,12 @@ pub(crate) type Refresh = Box<dyn Fn(&str) + Send + Sync>;
 
 pub(crate) struct Pools {
     map: Mutex<BTreeMap<String, Arc<Pool>>>,
+    /// What warm calls reuse between calls (`crate::invoke::warm`), valid
+    /// while `epoch` has not moved since it was made.
+    prepared: Mutex<HashMap<String, Arc<Prepared>>>,
+    /// Moves on every change of any warm function's files (edits, `reload()`,
+    /// `watch()`), and when a function stops being warm.
+    epoch: AtomicU64,
     edits: edits::EditWatch,
     refresh: std::sync::OnceLock<Refresh>,
     closed: CancellationToken,
@@ -48,6 +59,8 @@ impl Pools {
     pub fn new(closed: CancellationToken, grace: Duration) -> Self {
         Pools {
             map: Mutex::default(),
+            prepared: Mutex::default(),
+            epoch: AtomicU64::new(0),
             edits: edits::EditWatch::default(),
             refresh: std::sync::OnceLock::new(),
             closed,
@@ -62,8 +75,31 @@ impl Pools {
         let _ = self.refresh.set(refresh);
     }
 
-    /// The pool of `name`, made on first use, starting workers from `plan`.
-    pub fn pool(self: &Arc<Self>, name: &str, spec: &WarmSpec, plan: LaunchPlan) -> Arc<Pool> {
+    /// The current epoch: read it before loading what a `Prepared` holds.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// What `name`'s calls reuse, if nothing changed since it was made.
+    pub fn prepared(&self, name: &str, host: &Arc<EnvMap>) -> Option<Arc<Prepared>> {
+        let found = self.prepared.lock().unwrap().get(name).cloned()?;
+        (found.epoch == self.epoch() && found.made_for(host)).then_some(found)
+    }
+
+    pub fn remember(&self, prepared: Arc<Prepared>) {
+        if prepared.epoch == self.epoch() {
+            self.prepared.lock().unwrap().insert(prepared.function.name.clone(), prepared);
+        }
+    }
+
+    fn invalidate(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.prepared.lock().unwrap().clear();
+    }
+
+    /// The pool of `name`, made on first use, starting processes from `plan`
+    /// (in a directory of `root`, checked again before each start).
+    pub fn pool(self: &Arc<Self>, name: &str, spec: &WarmSpec, plan: LaunchPlan, root: &Path) -> Arc<Pool> {
         self.start_tending();
         let pool = {
             let mut map = self.map.lock().unwrap();
@@ -72,13 +108,15 @@ impl Pools {
             Arc::clone(pool)
         };
         self.edits.watch(&plan.cwd);
-        pool.set_plan(spec, plan);
+        pool.set_plan(spec, plan, root);
         pool
     }
 
     /// A function that is no longer warm: its pool's workers stop.
     pub fn forget(&self, name: &str) {
-        if let Some(pool) = self.map.lock().unwrap().remove(name) {
+        let pool = self.map.lock().unwrap().remove(name);
+        if let Some(pool) = pool {
+            self.invalidate();
             pool.close();
         }
     }
@@ -86,6 +124,7 @@ impl Pools {
     /// The function's files changed (`None`: any function's): new calls
     /// get new workers, in-flight calls finish on the old ones.
     pub fn files_changed(&self, name: Option<&str>) {
+        self.invalidate();
         let pools: Vec<Arc<Pool>> = match name {
             Some(name) => self.map.lock().unwrap().get(name).cloned().into_iter().collect(),
             None => self.map.lock().unwrap().values().cloned().collect(),
@@ -162,28 +201,40 @@ impl Pools {
     }
 }
 
-/// One call for a worker.
+/// One call for a worker, made once a worker took it.
 pub(crate) struct WarmCall<'a> {
     pub request: RequestParts,
     pub request_id: &'a str,
-    /// The call's place in call order: workers go to waiting calls by it.
-    pub ticket: u64,
+    /// The deadline counts from when a worker took the call.
     pub limits: Limits,
     pub max_output: usize,
     pub on_log: Option<&'a LogSink>,
     pub terms: Terms,
 }
 
-/// Runs one call on a worker of `pool`: the outcome a one-shot process
-/// would have had, with `exitCode: null` while the worker lives on. A
-/// fault stops only this worker; the pool replaces it.
-pub(crate) async fn serve(pool: &Arc<Pool>, call: WarmCall<'_>) -> Result<Finished, ErrorInfo> {
-    let mut worker = pool.acquire(call.ticket, &call.limits.cancel).await?;
+/// Runs one call on a worker of `pool`, taken in call order (`ticket`):
+/// `begin` makes the call's request once a worker is there (its deadline
+/// and token count from then, not from the wait). The outcome is the one a
+/// one-shot process would have had, with `exitCode: null` while the worker
+/// lives on. A fault stops only this worker; the pool replaces it.
+pub(crate) async fn serve<'a>(
+    pool: &Arc<Pool>,
+    ticket: u64,
+    cancel: &CancellationToken,
+    begin: impl FnOnce() -> Result<WarmCall<'a>, ErrorInfo>,
+) -> Result<Finished, ErrorInfo> {
+    let mut worker = pool.acquire(ticket, cancel).await?;
     let pid = worker.pid();
-    // The deadline counts from the request, not from the wait for a worker.
-    let limits = Limits { deadline: tokio::time::Instant::now() + call.terms.timeout, ..call.limits };
-    let turn =
-        worker.serve(call.request, call.request_id, &limits, call.max_output, call.on_log, &call.terms.redactor).await;
+    let call = match begin() {
+        Ok(call) => call,
+        Err(e) => {
+            pool.release(Some(worker), pid, None);
+            return Err(e);
+        }
+    };
+    let turn = worker
+        .serve(call.request, call.request_id, &call.limits, call.max_output, call.on_log, &call.terms.redactor)
+        .await;
     match turn {
         Turn::Answered(capture) => {
             let run = Supervised { stop: None, exit: Ok(Exit::Code(0)) };
@@ -192,8 +243,17 @@ pub(crate) async fn serve(pool: &Arc<Pool>, call: WarmCall<'_>) -> Result<Finish
             pool.release(Some(worker), pid, None);
             Ok(finished)
         }
-        Turn::Ended(run, capture) => {
-            let finished = classify(run, capture, &call.terms);
+        Turn::Ended { run, capture, answered } => {
+            let timed_out = run.stop == Some(crate::invoke::supervise::Stop::Timeout);
+            let mut finished = classify(run, capture, &call.terms);
+            if let (true, true, Some(error)) = (timed_out, answered, finished.error.as_mut()) {
+                error.message = format!(
+                    "function timed out after {} ms: the worker wrote its response but not the end marker \
+                     {{\"alyx\":\"end\",\"request_id\":\"…\"}} on stderr, which must follow each call's logs \
+                     (docs/PROTOCOL.md)",
+                    call.terms.timeout.as_millis()
+                );
+            }
             let why = finished.error.as_ref().map_or("the worker exited".into(), |e| e.message.clone());
             drop(worker);
             pool.release(None, pid, Some(format!("a worker was replaced after a call: {why}")));

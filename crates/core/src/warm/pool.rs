@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use super::worker::Worker;
 
 mod care;
+mod standby;
 use crate::invoke::admit::cancelled;
 use crate::invoke::plan::LaunchPlan;
 use crate::manifest::{WarmMode, WarmSpec};
@@ -47,6 +48,9 @@ struct State {
     plan: Option<Arc<LaunchPlan>>,
     /// The files changed since `plan` was made: start nothing from it.
     plan_stale: bool,
+    /// The functions directory: a function's directory is checked again
+    /// right before each of its processes starts (CONTRACT §14).
+    root: std::path::PathBuf,
     generation: u64,
     idle: Vec<Worker>,
     busy_pids: Vec<i32>,
@@ -81,6 +85,7 @@ impl Pool {
             spec,
             plan: None,
             plan_stale: false,
+            root: std::path::PathBuf::new(),
             generation: 0,
             idle: Vec::new(),
             busy_pids: Vec::new(),
@@ -106,10 +111,13 @@ impl Pool {
     /// Records what workers start from now. A different plan (a changed
     /// manifest, runtime or build output) starts a new generation: ready
     /// workers of the old one stop, busy ones stop after their call.
-    pub fn set_plan(self: &Arc<Self>, spec: &WarmSpec, plan: LaunchPlan) {
+    pub fn set_plan(self: &Arc<Self>, spec: &WarmSpec, plan: LaunchPlan, root: &std::path::Path) {
         let retired = {
             let mut s = self.state.lock().unwrap();
             s.spec = spec.clone();
+            if s.root != root {
+                s.root = root.to_path_buf();
+            }
             let stale = std::mem::take(&mut s.plan_stale);
             let (same, first) = (s.plan.as_deref() == Some(&plan), s.plan.is_none());
             if !same {
@@ -181,26 +189,6 @@ impl Pool {
         }
     }
 
-    /// Standby: a process started ahead, if one is ready (one that died
-    /// unused is discarded); a replacement starts at once either way.
-    pub fn take_standby(self: &Arc<Self>) -> Option<Worker> {
-        let mut s = self.state.lock().unwrap();
-        let mut taken = None;
-        while let Some(w) = s.idle.pop() {
-            if w.is_dead() || w.generation != s.generation {
-                self.retire(vec![w]);
-                continue;
-            }
-            taken = Some(w);
-            break;
-        }
-        s.served += u64::from(taken.is_some());
-        if s.idle.len() + s.starting < s.spec.max as usize {
-            self.start_one_more(&mut s);
-        }
-        taken
-    }
-
     /// Gives a worker back after a call: to the oldest waiting call, to the
     /// ready set, or (dead, faulted, old, or at `maxRequests`) away.
     pub fn release(self: &Arc<Self>, mut worker: Option<Worker>, pid: i32, fault: Option<String>) {
@@ -252,7 +240,7 @@ impl Pool {
                 if s.failures > failures_before {
                     return Err(s.last_failure.clone().unwrap_or_else(cancelled));
                 }
-                if s.idle.len() + s.busy_pids.len() >= s.spec.min as usize {
+                if s.ready() >= s.spec.min as usize {
                     return Ok(());
                 }
             }
@@ -299,9 +287,13 @@ impl Pool {
         if s.plan.is_none() || s.plan_stale {
             return;
         }
+        let standby = s.spec.mode == WarmMode::Standby;
         loop {
-            let live = s.idle.len() + s.busy_pids.len() + s.starting;
-            let wanted = s.waiters.len() > s.starting || live < s.spec.min as usize;
+            // Standby processes are used up by calls: `min` counts spare ones.
+            let spare = s.idle.len() + s.starting;
+            let live = spare + s.busy_pids.len();
+            let short = if standby { spare } else { live } < s.spec.min as usize;
+            let wanted = s.waiters.len() > s.starting || short;
             if !wanted || live >= s.spec.max as usize || self.closed.is_cancelled() {
                 return;
             }
@@ -320,10 +312,16 @@ impl Pool {
     }
 
     async fn start_one(self: Arc<Self>, plan: &LaunchPlan, generation: u64) {
-        let standby = self.state.lock().unwrap().spec.mode == WarmMode::Standby;
-        let started = match standby {
-            true => Worker::spawn(plan, generation),
-            false => Worker::start(plan, plan.timeout, &self.closed, generation).await,
+        let (standby, root) = {
+            let s = self.state.lock().unwrap();
+            (s.spec.mode == WarmMode::Standby, s.root.clone())
+        };
+        // security (§14): the directory may have been swapped since it was loaded.
+        let checked = crate::function::recheck_dir(&root, &self.name);
+        let started = match (checked, standby) {
+            (Err(e), _) => Err(e),
+            (Ok(()), true) => return self.start_standby(plan, generation).await,
+            (Ok(()), false) => Worker::start(plan, plan.timeout, &self.closed, generation).await,
         };
         let mut stop = Vec::new();
         {
@@ -377,6 +375,16 @@ impl Pool {
 }
 
 impl State {
+    /// Processes ready for a call (for `warmup`): booted spare ones, and for
+    /// workers the busy ones too (they come back after their call).
+    fn ready(&self) -> usize {
+        let booted = self.idle.iter().filter(|w| w.booted).count();
+        match self.spec.mode {
+            WarmMode::Standby => booted,
+            WarmMode::Worker => booted + self.busy_pids.len(),
+        }
+    }
+
     fn last_error_text(&mut self, text: String) {
         self.last_failure = Some(ErrorInfo::new(crate::outcome::Code::WorkerStartFailed, text));
     }

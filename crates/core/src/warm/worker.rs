@@ -24,6 +24,8 @@ use crate::process::{Exit, Process, Spec};
 
 /// Start-up output kept for the next call: the most recent bytes.
 const PENDING_BYTES: usize = 64 * 1024;
+/// A request up to this size is copied into one buffer and written at once.
+const ONE_WRITE_BYTES: usize = 64 * 1024;
 
 pub(crate) struct Worker {
     process: Process,
@@ -37,6 +39,9 @@ pub(crate) struct Worker {
     pub generation: u64,
     pub served: u64,
     pub idle_since: Instant,
+    /// Ready for a call: a worker once it wrote its ready line, a standby
+    /// process once it waits on stdin (`super::boot`).
+    pub booted: bool,
 }
 
 /// How one call on a worker went.
@@ -44,8 +49,9 @@ pub(crate) enum Turn {
     /// The worker answered and is still running: the capture holds the
     /// response as the last stdout line.
     Answered(Capture),
-    /// The worker was stopped (a limit) or died: a one-shot shaped end.
-    Ended(Supervised, Capture),
+    /// The worker was stopped (a limit) or died: a one-shot shaped end;
+    /// `answered` when its response line had come.
+    Ended { run: Supervised, capture: Capture, answered: bool },
     /// The response line carried another call's `request_id`.
     Foreign(String, Capture),
 }
@@ -80,7 +86,10 @@ impl Worker {
     ) -> Result<Worker, ErrorInfo> {
         let mut worker = Worker::spawn(plan, generation)?;
         match worker.handshake(within, cancel).await {
-            Ok(()) => Ok(worker),
+            Ok(()) => {
+                worker.booted = true;
+                Ok(worker)
+            }
             Err(reason) => Err(worker.start_failed(reason).await),
         }
     }
@@ -106,6 +115,7 @@ impl Worker {
             generation,
             served: 0,
             idle_since: Instant::now(),
+            booted: false,
         })
     }
 
@@ -183,6 +193,7 @@ impl Worker {
     ) -> Turn {
         let mut capture = Capture::new();
         let mut foreign = None;
+        let mut answered = false;
         for line in std::mem::take(&mut self.pending_stdout) {
             capture.stdout.extend_from_slice(&line);
             capture.stdout.push(b'\n');
@@ -205,23 +216,24 @@ impl Worker {
             on_log,
             redactor,
             &mut capture,
-            &mut foreign,
+            (&mut foreign, &mut answered),
         );
         let ended = supervise_turn(process, io, limits).await;
         match (ended, foreign) {
-            (Some(run), _) => Turn::Ended(run, capture),
+            (Some(run), _) => Turn::Ended { run, capture, answered },
             (None, Some(id)) => Turn::Foreign(id, capture),
             (None, None) => Turn::Answered(capture),
         }
     }
 
     /// True once the process has exited (it stays unreaped until dropped).
-    /// Polled once, without waiting.
+    /// Polled once, without waiting; the exit watch only knows what the
+    /// event loop has seen, so the kernel is asked too.
     pub fn is_dead(&self) -> bool {
         let exited = self.process.exited();
         let mut exited = std::pin::pin!(exited);
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        exited.as_mut().poll(&mut cx).is_ready()
+        exited.as_mut().poll(&mut cx).is_ready() || exited_unreaped(self.pid())
     }
 
     /// Ends the worker the protocol's way: stdin closed, `grace` to exit,
@@ -233,6 +245,38 @@ impl Worker {
         }
         let _ = self.process.reap();
     }
+}
+
+/// Whether `pid` (our child) has exited or is exiting, without reaping it.
+/// A killed process whose leader thread is already a zombie while its other
+/// threads still exit is not waitable yet: /proc shows it (`Z`).
+#[cfg(unix)]
+fn exited_unreaped(pid: i32) -> bool {
+    // SAFETY: waitid writes only into `info`, a zeroed siginfo_t we own;
+    // WNOWAIT leaves the child unreaped and WNOHANG never blocks.
+    let exited = unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+        libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) == 0 && info.si_pid() != 0
+    };
+    exited || leader_zombie(pid)
+}
+
+#[cfg(target_os = "linux")]
+fn leader_zombie(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    let state = stat.rfind(')').and_then(|i| stat[i + 1..].split_ascii_whitespace().next());
+    matches!(state, Some("Z" | "X"))
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn leader_zombie(_pid: i32) -> bool {
+    false
+}
+
+#[cfg(not(unix))]
+fn exited_unreaped(_pid: i32) -> bool {
+    false
 }
 
 /// Keeps a start-up line for the next call, within PENDING_BYTES.
@@ -257,15 +301,20 @@ async fn turn_io(
     on_log: Option<&LogSink>,
     redactor: &Redactor,
     capture: &mut Capture,
-    foreign: &mut Option<String>,
+    (foreign, answered): (&mut Option<String>, &mut bool),
 ) -> Result<(), OverCap> {
     let write = async {
         if let Some(pipe) = stdin.as_mut() {
             let input = flatten(request.input.get().as_bytes());
             let _ = async {
-                pipe.write_all(&request.head).await?;
-                pipe.write_all(&input).await?;
-                pipe.write_all(&request.tail).await?;
+                // One write for a usual request: the worker wakes up once.
+                if request.head.len() + input.len() + request.tail.len() <= ONE_WRITE_BYTES {
+                    pipe.write_all(&[request.head.as_slice(), &input, &request.tail].concat()).await?;
+                } else {
+                    pipe.write_all(&request.head).await?;
+                    pipe.write_all(&input).await?;
+                    pipe.write_all(&request.tail).await?;
+                }
                 pipe.flush().await
             }
             .await;
@@ -285,6 +334,7 @@ async fn turn_io(
                 if p.request_id.as_deref() != Some(request_id) {
                     *foreign = Some(p.request_id.unwrap_or_default());
                 }
+                *answered = true;
                 out_buf.extend_from_slice(&line);
                 return Ok(());
             }
@@ -298,25 +348,48 @@ async fn turn_io(
             let Some(line) = stderr.next(STDERR_RETAIN_BYTES).await else {
                 return std::future::pending().await;
             };
-            let text = String::from_utf8_lossy(line.bytes());
-            if matches!(line, Line::Whole(_)) && probe(line.bytes()).is_some_and(|p| p.alyx.as_deref() == Some("end")) {
+            let marker = match &line {
+                Line::Whole(l) => end_marker_at(l),
+                _ => None,
+            };
+            // A marker after unfinished text (a print without newline, Go,
+            // Deno): the text before it is the call's last log line.
+            let logged = &line.bytes()[..marker.unwrap_or(line.bytes().len())];
+            if marker.is_none() || !logged.trim_ascii().is_empty() {
+                let text = String::from_utf8_lossy(logged);
+                let entry = stderr_entry(log, tail, &text, logged.len() + 1, redactor);
+                if let Some(sink) = on_log {
+                    batch.push(entry);
+                    // Sent once no further line is already buffered: live, batched.
+                    if marker.is_none() && !stderr.has_line() {
+                        let _ = sink.send(std::mem::take(&mut batch)).await;
+                    }
+                }
+            }
+            if marker.is_some() {
                 if let (Some(sink), false) = (on_log, batch.is_empty()) {
                     let _ = sink.send(batch).await;
                 }
                 return Ok::<(), OverCap>(());
             }
-            let entry = stderr_entry(log, tail, &text, line.bytes().len() + 1, redactor);
-            if let Some(sink) = on_log {
-                batch.push(entry);
-                // Sent once no further line is already buffered: live, batched.
-                if !stderr.has_line() {
-                    let _ = sink.send(std::mem::take(&mut batch)).await;
-                }
-            }
         }
     };
     let (_, done) = tokio::join!(write, async { tokio::try_join!(out, err) });
     done.map(|_| ())
+}
+
+/// Where the end marker `{"alyx":"end",…}` starts in a stderr line: the
+/// whole line, or its end after other text (a `{"alyx"` cannot occur inside
+/// a JSON string: its quote would be escaped).
+fn end_marker_at(line: &[u8]) -> Option<usize> {
+    const KEY: &[u8] = b"\"alyx\"";
+    let trimmed = line.trim_ascii_end();
+    if trimmed.last() != Some(&b'}') {
+        return None;
+    }
+    let key = trimmed.windows(KEY.len()).rposition(|w| w == KEY)?;
+    let open = trimmed[..key].iter().rposition(|b| !b.is_ascii_whitespace()).filter(|&i| trimmed[i] == b'{')?;
+    probe(&trimmed[open..]).filter(|p| p.alyx.as_deref() == Some("end")).map(|_| open)
 }
 
 /// Raw JSON may hold line breaks only as whitespace between tokens (never
@@ -326,4 +399,19 @@ fn flatten(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         return std::borrow::Cow::Borrowed(json);
     }
     std::borrow::Cow::Owned(json.iter().map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::end_marker_at;
+
+    #[test]
+    fn the_end_marker_is_found_alone_or_after_unfinished_text() {
+        assert_eq!(end_marker_at(br#"{"alyx":"end","request_id":"r"}"#), Some(0));
+        assert_eq!(end_marker_at(br#"  { "alyx": "end", "request_id": "r" }  "#), Some(2));
+        assert_eq!(end_marker_at(br#"progress...{"alyx":"end","request_id":"r{1}"}"#), Some(11));
+        assert_eq!(end_marker_at(br#"{"level":"info","message":"{"alyx":"end"}"}"#), None);
+        assert_eq!(end_marker_at(br#"{"alyx":"ready"}"#), None);
+        assert_eq!(end_marker_at(b"plain text"), None);
+    }
 }

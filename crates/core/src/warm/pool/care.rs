@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::{Pool, PoolInfo, Worker};
+use crate::manifest::WarmMode;
 
 impl Pool {
     /// Background care every few hundred ms: ready workers that died, went
@@ -47,7 +48,9 @@ impl Pool {
         // Longest idle last, so shrinking stops it first.
         keep.sort_by_key(|w| std::cmp::Reverse(w.idle_since));
         let (min, idle) = (s.spec.min as usize, s.spec.idle());
-        while keep.len() + s.busy_pids.len() > min && keep.last().is_some_and(|w| w.idle_since.elapsed() >= idle) {
+        // Busy standby processes are used up, so only spare ones count.
+        let busy = if s.spec.mode == WarmMode::Standby { 0 } else { s.busy_pids.len() };
+        while keep.len() + busy > min && keep.last().is_some_and(|w| w.idle_since.elapsed() >= idle) {
             out.push(keep.pop().expect("checked"));
         }
         s.idle = keep;
@@ -61,9 +64,9 @@ impl Pool {
         PoolInfo {
             name: self.name.clone(),
             mode: s.spec.mode.as_str(),
-            ready: s.idle.len(),
+            ready: s.idle.iter().filter(|w| w.booted).count(),
             busy: s.busy_pids.len(),
-            starting: s.starting,
+            starting: s.starting + s.idle.iter().filter(|w| !w.booted).count(),
             served: s.served,
             replaced: s.replaced,
             last_error: s.last_failure.as_ref().map(|e| e.message.clone()),
