@@ -26,14 +26,15 @@ export function eldMonitor() {
   }
 }
 
-export async function drive(call, { n, concurrency, maxMs = 5000, minN = 0, input = (i) => ({ i }) }) {
+/** `monitor: false` leaves out the loop-delay monitor (its timer costs the main thread CPU). */
+export async function drive(call, { n, concurrency, maxMs = 5000, minN = 0, input = (i) => ({ i }), monitor = true }) {
   const lat = []
   let next = 0
   let failures = 0
   let firstError = null
   const start = performance.now()
   const deadline = start + maxMs
-  const stopEld = eldMonitor()
+  const stopEld = monitor ? eldMonitor() : () => ({})
   const stopCpu = cpuMonitor()
   async function worker() {
     while (next < n && (next < minN || performance.now() < deadline)) {

@@ -20,6 +20,10 @@ export function plans({ smoke, fns }) {
       if (fn === 'c' && fns.sandbox) plain.push({ kind: 'invoke', fn, impl: 'sbx', conc, ...budget(fn, full) })
     }
   }
+  // JS main-thread CPU per call without the loop-delay monitor: its 1 ms
+  // timer alone costs the main thread ~27 ms/s, which the cells above
+  // divide among their calls (~20 µs per call at 1,300 calls/s).
+  if (fns.c) for (const impl of ['ours', 'cp']) plain.push({ kind: 'invoke', fn: 'c', impl, conc: 8, ...budget('c', full), monitor: false })
   if (full && fns.gorun) {
     for (const impl of IMPLS) plain.push({ kind: 'invoke', fn: 'gorun', impl, conc: 1, n: 20, maxMs: 3000 })
   }
@@ -50,5 +54,5 @@ export function plans({ smoke, fns }) {
 
 /** The identity of a cell across repetitions. */
 export function cellKey(r) {
-  return [r.kind, r.fn ?? '', r.impl ?? '', r.conc ?? '', r.mb ?? '', r.ballast ? 'ballast' : ''].join('|')
+  return [r.kind, r.fn ?? '', r.impl ?? '', r.conc ?? '', r.mb ?? '', r.ballast ? 'ballast' : '', r.monitor === false ? 'unmonitored' : ''].join('|')
 }

@@ -118,6 +118,11 @@ function cpuTable(agg, langs, concs) {
           if (!r || r.cpuMain === undefined) continue
           const total = r.cpuMain + r.cpuTokio + r.cpuOther + r.cpuChildren
           rows.push([LANG[fn], conc, ballast ? '2 GB' : '—', IMPL[impl], us(r.cpuMain), us(r.cpuTokio), us(r.cpuOther), us(r.cpuChildren), us(total)])
+          const u = ballast ? undefined : get(agg, { fn, impl, conc, monitor: false })
+          if (u?.cpuMain !== undefined) {
+            const t = u.cpuMain + u.cpuTokio + u.cpuOther + u.cpuChildren
+            rows.push([LANG[fn], conc, '—', `${IMPL[impl]}, no loop-delay monitor`, us(u.cpuMain), us(u.cpuTokio), us(u.cpuOther), us(u.cpuChildren), us(t)])
+          }
         }
       }
     }

@@ -34,7 +34,7 @@ async function invokeCell(cell) {
   const impl = impls[cell.impl]
   const call = (input) => impl.call(fn, input)
   await drive(call, { n: cell.conc, concurrency: cell.conc, maxMs: 60_000 }) // warm-up
-  return drive(call, { n: cell.n, concurrency: cell.conc, maxMs: cell.maxMs, minN: cell.minN ?? cell.conc * 2 })
+  return drive(call, { n: cell.n, concurrency: cell.conc, maxMs: cell.maxMs, minN: cell.minN ?? cell.conc * 2, monitor: cell.monitor !== false })
 }
 
 async function runCell(cell) {
