@@ -68,6 +68,8 @@ pub(crate) struct Process {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
     Code(i32),
+    // Only Unix reports a terminating signal; Windows has exit codes alone.
+    #[cfg_attr(not(unix), allow(dead_code))]
     Signal(i32),
 }
 
