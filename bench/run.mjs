@@ -118,24 +118,22 @@ function write(runs) {
   const spawnInfo = runs.map((r) => r.spawn).filter(Boolean).pop()
   console.log(consoleSummary(agg))
   const out = value('--out', path.join(root, 'BENCHMARKS.md'))
-  fs.writeFileSync(out, render({ runs, agg, spawn: spawnInfo, smoke: false, analysis: analysis() }) + keptHttpSection(out) + keptWarmSection(out))
+  fs.writeFileSync(out, render({ runs, agg, spawn: spawnInfo, smoke: false, analysis: analysis() }) + keptSections(out))
   console.log(`wrote ${path.relative(process.cwd(), out) || out}`)
 }
 
-// The HTTP section is bench/http.mjs's (`npm run bench:http`): kept as it is.
-function keptHttpSection(file) {
-  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
-  const [start, end] = ['<!-- bench:http:start -->', '<!-- bench:http:end -->']
-  const at = old.indexOf(start)
-  return at < 0 ? '' : `\n${old.slice(at, old.indexOf(end) + end.length)}\n`
-}
+// Sections other scripts own, kept as they are: HTTP (bench/http.mjs),
+// the sandbox (bench/sandbox.mjs and its hand-written reading) and warm
+// processes (bench/warm.mjs, which rewrites its own section below).
+const KEPT_SECTIONS = ['http', 'sandbox', 'warm']
 
-// The warm section is bench/warm.mjs's: kept here, rewritten by it (below).
-function keptWarmSection(file) {
+function keptSections(file) {
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
-  const [start, end] = ['<!-- bench:warm:start -->', '<!-- bench:warm:end -->']
-  const at = old.indexOf(start)
-  return at < 0 ? '' : `\n${old.slice(at, old.indexOf(end) + end.length)}\n`
+  return KEPT_SECTIONS.map((name) => {
+    const [start, end] = [`<!-- bench:${name}:start -->`, `<!-- bench:${name}:end -->`]
+    const at = old.indexOf(start)
+    return at < 0 ? '' : `\n${old.slice(at, old.indexOf(end) + end.length)}\n`
+  }).join('')
 }
 
 /** `npm run bench` ends with the warm processes' rows (bench/warm.mjs). */
