@@ -54,8 +54,13 @@ const consoleError = console.error.bind(console);
 // Deno.stderr are not seen.
 let stderrLineOpen = false;
 
+// Saved before any wrapping (Node, Bun): a protocol line needs no console formatting.
+const rawStderrWrite = isDeno ? null : process.stderr.write.bind(process.stderr);
+
 function writeStderrLine(text) {
-  consoleError(stderrLineOpen ? "\n" + text : text);
+  const line = stderrLineOpen ? "\n" + text : text;
+  if (rawStderrWrite) rawStderrWrite(line + "\n");
+  else consoleError(line);
   stderrLineOpen = false;
 }
 
@@ -282,7 +287,9 @@ async function serveOne(fn, line) {
   if (!response) {
     const restoreEnv = setEnv(callEnv(request));
     try {
-      const output = await fn(request.input ?? null, contextFrom(request));
+      let output = fn(request.input ?? null, contextFrom(request));
+      // A plain function's result is used as is: no await, no extra tick.
+      if (typeof output?.then === "function") output = await output;
       response = { success: true, output: output === undefined ? null : output };
     } catch (err) {
       response = errorResponse(err);
@@ -309,10 +316,45 @@ async function writeProtocolLine(text) {
 
 async function serveWorker(fn) {
   await writeProtocolLine('{"alyx":"ready"}\n');
+  if (!isDeno && !isBun) return serveNodeLines(fn);
   for await (const line of lines(stdinText())) {
     if (line.trim()) await serveOne(fn, line);
   }
   exit(0); // stdin ended: the runtime is done with this worker (timers left running must not keep it)
+}
+
+/** Node: request lines straight from stdin's data events (no async
+ * iterators: a few promise hops less per call), served one at a time. */
+function serveNodeLines(fn) {
+  const queue = [];
+  let pending = "";
+  let busy = false;
+  let ended = false;
+  const next = async () => {
+    busy = true;
+    while (queue.length) {
+      const line = queue.shift();
+      if (line.trim()) await serveOne(fn, line);
+    }
+    busy = false;
+    if (ended) exit(0); // the runtime is done with this worker (timers left running must not keep it)
+  };
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk) => {
+    let start = 0;
+    for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+      queue.push(pending + chunk.slice(start, end));
+      pending = "";
+      start = end + 1;
+    }
+    pending += chunk.slice(start);
+    if (!busy && queue.length) next();
+  });
+  process.stdin.on("end", () => {
+    if (pending) queue.push(pending);
+    ended = true;
+    if (!busy) next();
+  });
 }
 
 // In worker mode stdout belongs to the protocol from the moment the SDK is

@@ -178,15 +178,15 @@ class _WorkerLoop:
         return self.loop.run_until_complete(_await(awaitable))
 
 
-def _serialise(response, **dumps_options):
+def _serialise(response, dumps=json.dumps):
     """The response as JSON text, and whether it reports success."""
     try:
-        return json.dumps(response, **dumps_options), response["success"]
+        return dumps(response), response["success"]
     except (TypeError, ValueError) as err:
         failure = _error_response(TypeError(f"output cannot be serialised to JSON: {err}"))
         if "request_id" in response:
             failure["request_id"] = response["request_id"]
-        return json.dumps(failure, **dumps_options), False
+        return dumps(failure), False
 
 
 def handler(fn):
@@ -245,47 +245,100 @@ def _exit_now(code):
 # --- worker mode (docs/PROTOCOL.md, "Worker protocol") ---------------------
 
 # Protocol lines as the runtime writes them: {"alyx":"end","request_id":"…"}.
-_COMPACT = (",", ":")
+# One encoder for the worker's life (json.dumps with options makes one per call).
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _serve(fn, out):
     """The worker loop: ready, then one call per request line until stdin ends."""
     _flush_prints()
+    run_awaitable = _WorkerLoop()
+    if _is_coroutine_function(fn):
+        # The loop runs one task for the worker's life, and each call is
+        # awaited inside it: a call that never suspends costs no trip through
+        # the event loop (run_until_complete per call cost ~100 µs), and one
+        # that does suspends as in any task (asyncio.timeout, TaskGroup).
+        run_awaitable.prepare()
+        run_awaitable.loop.run_until_complete(_serve_async(fn, out))
+        return
+    _ready(out)
+    for line in _request_lines():
+        _serve_one(fn, line, out, run_awaitable)
+
+
+def _ready(out):
     out.write('{"alyx":"ready"}\n')
     out.flush()
-    run_awaitable = _WorkerLoop()
+
+
+def _request_lines():
     stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()
         if not line:
             return
         if line.strip():
-            _serve_one(fn, line, out, run_awaitable)
+            yield line
 
 
-def _serve_one(fn, line, out, run_awaitable):
+async def _serve_async(fn, out):
+    """The worker loop of a coroutine handler, inside the worker's one task.
+    Between calls it blocks in readline, so the loop runs only during calls,
+    as it did with a run_until_complete per call."""
+    _ready(out)
+    for line in _request_lines():
+        request, response = _parse_request(line)
+        if response is None:
+            saved = _set_env(_call_env(request))
+            try:
+                response = await _run_async(fn, request)
+            finally:
+                _restore_env(saved)
+        _respond(out, request, response)
+
+
+async def _run_async(fn, request):
+    try:
+        result = fn(request.get("input"), Context(request))
+        if _is_awaitable(result):
+            result = await result
+        return {"success": True, "output": result}
+    except Exception as err:  # noqa: BLE001 - every failure becomes a response
+        return _error_response(err)
+
+
+def _parse_request(line):
+    """The request of a line, or (with an empty request) the response saying why not."""
     try:
         request = json.loads(line)
         if not isinstance(request, dict):
             raise ValueError("not a JSON object")
+        return request, None
     except ValueError as err:
-        request = {}
-        response = {"success": False, "error": {"code": "INVALID_REQUEST", "message": f"cannot read the request: {err}"}}
-    else:
+        return {}, {"success": False, "error": {"code": "INVALID_REQUEST", "message": f"cannot read the request: {err}"}}
+
+
+def _serve_one(fn, line, out, run_awaitable):
+    request, response = _parse_request(line)
+    if response is None:
         saved = _set_env(_call_env(request))
         try:
             response = _run(fn, request, run_awaitable)
         finally:
             _restore_env(saved)
+    _respond(out, request, response)
+
+
+def _respond(out, request, response):
     request_id = request.get("request_id")
     response["request_id"] = request_id
-    text, _ = _serialise(response, separators=_COMPACT)
+    text, _ = _serialise(response, _compact)
     _flush_prints()
     out.write(text + "\n")
     out.flush()
     # After everything the call wrote to stderr: the runtime gives the lines
     # before this marker to this call.
-    _stderr_line(json.dumps({"alyx": "end", "request_id": request_id}, separators=_COMPACT))
+    _stderr_line('{"alyx":"end","request_id":%s}' % _compact(request_id))
 
 
 def _call_env(request):
@@ -296,7 +349,7 @@ def _call_env(request):
     env["ALYX_REQUEST_ID"] = str(request.get("request_id") or "")
     env["ALYX_INTERNAL_TOKEN"] = str(context.get("internal_token") or "")
     env["ALYX_DEADLINE_MS"] = str(context.get("deadline_ms") or 0)
-    env["ALYX_AUTH"] = json.dumps(context.get("auth"), separators=_COMPACT)
+    env["ALYX_AUTH"] = _compact(context.get("auth"))
     return env
 
 
