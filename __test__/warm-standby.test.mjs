@@ -30,7 +30,7 @@ function standbyDir(warm = '  mode: standby\n  min: 1\n  max: 2', extra = '') {
   return functionsDir({ 's/manifest.yaml': `name: s\nwarm:\n${warm}\n${extra}`, 's/index.js': oneShot })
 }
 
-test('a call takes a process started before it; each call a fresh process; a replacement starts at once', async () => {
+test('a call takes a process started before it; each call a fresh process; a replacement starts after the call', async () => {
   const rt = new FunctionRuntime({ functionsDir: standbyDir() })
   try {
     await rt.warmup('s')
@@ -189,6 +189,24 @@ alyx.handler(main)
     assert.ok(r.output.slept >= 0.045, `awaited asyncio.sleep (${r.output.slept})`)
     assert.equal(r.output.rid, r.requestId)
     assert.deepEqual(fs.readdirSync(marks).sort(), [`atexit-${pid}`, `thread-${pid}`])
+  } finally {
+    await rt.close()
+  }
+})
+
+test('min: 0 starts nothing ahead; after a call one spare is kept for the next', async () => {
+  const rt = new FunctionRuntime({ functionsDir: standbyDir('  mode: standby\n  min: 0\n  max: 1') })
+  try {
+    await rt.warmup('s')
+    await sleep(300)
+    assert.deepEqual(rt.pools()[0]?.pids ?? [], [], 'nothing started before a call')
+    const first = await rt.invoke('s', {})
+    assert.equal(first.success, true, JSON.stringify(first))
+    await waitFor(() => rt.pools()[0].ready === 1)
+    const [spare] = rt.pools()[0].pids
+    assert.notEqual(spare, first.output.pid)
+    const second = await rt.invoke('s', {})
+    assert.equal(second.output.pid, spare, 'the next call takes the spare')
   } finally {
     await rt.close()
   }

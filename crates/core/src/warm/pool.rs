@@ -57,6 +57,9 @@ struct State {
     starting: usize,
     waiters: VecDeque<Waiter>,
     served: u64,
+    /// When a call last took a standby process: with `min: 0`, one spare is
+    /// kept while calls come (within `idle` of the last).
+    last_take: Option<Instant>,
     replaced: u64,
     failures: u64,
     last_failure: Option<ErrorInfo>,
@@ -92,6 +95,7 @@ impl Pool {
             starting: 0,
             waiters: VecDeque::new(),
             served: 0,
+            last_take: None,
             replaced: 0,
             failures: 0,
             last_failure: None,
@@ -292,7 +296,7 @@ impl Pool {
             // Standby processes are used up by calls: `min` counts spare ones.
             let spare = s.idle.len() + s.starting;
             let live = spare + s.busy_pids.len();
-            let short = if standby { spare } else { live } < s.spec.min as usize;
+            let short = if standby { spare < s.standby_floor() } else { live < s.spec.min as usize };
             let wanted = s.waiters.len() > s.starting || short;
             if !wanted || live >= s.spec.max as usize || self.closed.is_cancelled() {
                 return;
@@ -375,6 +379,16 @@ impl Pool {
 }
 
 impl State {
+    /// Spare standby processes to keep: `min`, and at least one while calls
+    /// come (the last within `idle`).
+    fn standby_floor(&self) -> usize {
+        let min = self.spec.min as usize;
+        match self.last_take {
+            Some(at) if at.elapsed() < self.spec.idle() => min.max(1),
+            _ => min,
+        }
+    }
+
     /// Processes ready for a call (for `warmup`): booted spare ones, and for
     /// workers the busy ones too (they come back after their call).
     fn ready(&self) -> usize {

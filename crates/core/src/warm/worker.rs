@@ -226,14 +226,21 @@ impl Worker {
         }
     }
 
-    /// True once the process has exited (it stays unreaped until dropped).
-    /// Polled once, without waiting; the exit watch only knows what the
-    /// event loop has seen, so the kernel is asked too.
+    /// True once the process has exited (it stays unreaped until dropped),
+    /// as far as the event loop has seen: polled once, without waiting or a
+    /// syscall (a worker call's path; a worker that died since is replaced
+    /// after its call).
     pub fn is_dead(&self) -> bool {
         let exited = self.process.exited();
         let mut exited = std::pin::pin!(exited);
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        exited.as_mut().poll(&mut cx).is_ready() || exited_unreaped(self.pid())
+        exited.as_mut().poll(&mut cx).is_ready()
+    }
+
+    /// `is_dead`, and the kernel asked too (a standby process is handed its
+    /// request only if it still lives: CONTRACT §10).
+    pub fn is_dead_now(&self) -> bool {
+        self.is_dead() || exited_unreaped(self.pid())
     }
 
     /// Ends the worker the protocol's way: stdin closed, `grace` to exit,

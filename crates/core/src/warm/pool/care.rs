@@ -29,7 +29,7 @@ impl Pool {
         let mut s = self.state.lock().unwrap();
         let mut keep = Vec::new();
         for w in std::mem::take(&mut s.idle) {
-            let why = if w.is_dead() {
+            let why = if w.is_dead_now() {
                 Some("a ready worker exited and was replaced".to_string())
             } else {
                 over.iter().find(|(p, _)| *p == w.pid()).map(|(_, used)| {

@@ -1,7 +1,11 @@
 //! Standby processes in a pool (CONTRACT §10): started ahead, counted
 //! ready once they wait on stdin (`super::super::boot`), taken by a call
-//! (busy until that call's process is done), replaced at once when there
-//! is room under `max`, else when the call ends.
+//! (busy until that call's process is done), and replaced when that call
+//! is over: a replacement booting during the call would take CPU from it
+//! (an interpreter's start is tens of ms of CPU; the call a few), so a
+//! sparse caller would pay for it. Calls arriving meanwhile take a booting
+//! process or run one-shot; the pool's care starts one for a call that
+//! runs longer than its tick.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,15 +58,19 @@ impl Pool {
         let mut s = self.state.lock().unwrap();
         let generation = s.generation;
         let (keep, old): (Vec<Worker>, Vec<Worker>) =
-            std::mem::take(&mut s.idle).into_iter().partition(|w| !w.is_dead() && w.generation == generation);
+            std::mem::take(&mut s.idle).into_iter().partition(|w| !w.is_dead_now() && w.generation == generation);
         s.idle = keep;
         let at = s.idle.iter().position(|w| w.booted).or_else(|| (!s.idle.is_empty()).then_some(0));
         let taken = at.map(|i| s.idle.remove(i));
-        if let Some(w) = &taken {
-            s.busy_pids.push(w.pid());
-            s.served += 1;
+        s.last_take = Some(Instant::now());
+        match &taken {
+            Some(w) => {
+                s.busy_pids.push(w.pid());
+                s.served += 1;
+            }
+            // Nothing spare: the call runs one-shot, the next one finds one.
+            None => self.start_if_room(&mut s),
         }
-        self.start_if_room(&mut s);
         drop(s);
         self.retire(old);
         let pool = Arc::clone(self);
@@ -110,7 +118,7 @@ impl Pool {
                 _ = tokio::time::sleep(pause) => {}
             }
             pause = (pause * 2).min(BOOT_POLL_MAX);
-            if !self.state.lock().unwrap().idle.iter().any(|w| w.pid() == pid && !w.is_dead()) {
+            if !self.state.lock().unwrap().idle.iter().any(|w| w.pid() == pid && !w.is_dead_now()) {
                 return; // taken by a call, stopped, or exited
             }
             let booted = match boot::waits_on_stdin(pid) {
