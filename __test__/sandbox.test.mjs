@@ -176,6 +176,20 @@ test('a manifest cannot loosen the runtime’s policy; `sandbox: false` changes 
   }
 })
 
+test('a runtime write path that does not exist is a diagnostic for every function it applies to', required(), async () => {
+  const missing = path.join(outer, 'no-such-dir')
+  const rt = runtime({ sandbox: { write: [missing] } })
+  try {
+    const named = rt.diagnostics().filter((d) => d.message.includes(missing))
+    assert.ok(named.some((d) => d.name === 'write'), 'a function without a manifest sandbox is covered too')
+    assert.ok(named.some((d) => d.name === 'data'), JSON.stringify(named))
+    assert.match(named[0].message, /RuntimeOptions\.sandbox\.write: .* does not exist: skipped/)
+    assert.equal(await run(rt, 'readall'), 'read', 'its functions still run, without that path')
+  } finally {
+    await rt.close()
+  }
+})
+
 test('the runtime still stops a sandboxed function: TIMEOUT kills its group', required(), async () => {
   const rt = runtime()
   try {

@@ -58,8 +58,10 @@ impl CallSandbox {
     }
 }
 
-/// Manifest `write` paths the effective policy drops (outside what the host
-/// allows, or missing), one diagnostic each.
+/// `write` paths the effective policy drops, one diagnostic each: a
+/// manifest's outside what the host allows, and any that is missing — the
+/// runtime's own (`RuntimeOptions.sandbox.write`) included, for every
+/// function it applies to.
 pub fn dropped_paths<'a>(
     host: Option<&SandboxPolicy>,
     functions: impl Iterator<Item = &'a FunctionDef>,
@@ -67,13 +69,14 @@ pub fn dropped_paths<'a>(
     let mut out = Vec::new();
     for function in functions {
         let own = function.manifest.as_ref().and_then(|m| m.sandbox.as_ref());
-        if own.is_none() {
-            continue;
-        }
         let dropped = effective(host, own, &function.dir).map(|(_, d)| d).unwrap_or_default();
+        let path = match own {
+            Some(_) => function.dir.join(crate::function::MANIFEST_FILE),
+            None => function.dir.clone(),
+        };
         out.extend(dropped.into_iter().map(|message| crate::catalog::Diagnostic {
             name: function.name.clone(),
-            path: function.dir.join(crate::function::MANIFEST_FILE),
+            path: path.clone(),
             message,
         }));
     }

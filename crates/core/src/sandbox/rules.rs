@@ -30,8 +30,8 @@ pub struct Rules {
     pub network: Network,
 }
 
-/// The effective policy of a function, and the manifest `write` paths it
-/// drops (each with why). `None`: neither side asks for a sandbox.
+/// The effective policy of a function, and the `write` paths it drops
+/// (each with why: outside what the host allows, or missing). `None`: neither side asks for a sandbox.
 pub fn effective(
     host: Option<&SandboxPolicy>,
     own: Option<&SandboxPolicy>,
@@ -60,10 +60,16 @@ pub fn effective(
             }
         }
     }
+    let from_host = host.map(|h| resolve_all(&h.write, dir)).unwrap_or_default();
     write.retain(|p| {
         let exists = Path::new(p).exists();
         if !exists {
-            dropped.push(format!("sandbox.write: {p} does not exist: skipped"));
+            let field = if from_host.iter().any(|h| h == Path::new(p)) {
+                "RuntimeOptions.sandbox.write"
+            } else {
+                "sandbox.write"
+            };
+            dropped.push(format!("{field}: {p} does not exist: skipped"));
         }
         exists
     });
