@@ -10,6 +10,8 @@ mod call;
 mod landlock;
 mod policy;
 mod rules;
+#[cfg(target_os = "linux")]
+mod spawner;
 mod temp;
 
 use serde::Serialize;
@@ -53,10 +55,10 @@ pub enum SpawnError {
     Io(std::io::Error),
 }
 
-/// Spawns `spec` under `rules`, or as usual without them. A fresh thread
-/// per sandboxed call (rules differ per call: each has its own temp dir)
-/// restricts itself, spawns, and ends; the caller waits for it (about as
-/// long as the spawn itself takes).
+/// Spawns `spec` under `rules`, or as usual without them. A thread of its
+/// own per sandboxed call (rules differ per call: each has its own temp
+/// dir; made ahead, see `spawner.rs`) restricts itself, spawns, and ends;
+/// the caller waits for it (about as long as the spawn itself takes).
 pub(crate) fn spawn(spec: &Spec, rules: Option<&Rules>) -> Result<Process, SpawnError> {
     let Some(rules) = rules else {
         return Process::spawn(spec).map_err(SpawnError::Io);
@@ -66,23 +68,16 @@ pub(crate) fn spawn(spec: &Spec, rules: Option<&Rules>) -> Result<Process, Spawn
 
 #[cfg(target_os = "linux")]
 fn spawn_restricted(spec: &Spec, rules: &Rules) -> Result<Process, SpawnError> {
-    let handle = tokio::runtime::Handle::current();
-    // The spawner only builds a ruleset and spawns: a small stack is plenty.
-    const SPAWNER_STACK: usize = 256 * 1024;
-    std::thread::scope(|scope| {
-        let spawner = std::thread::Builder::new().stack_size(SPAWNER_STACK).spawn_scoped(scope, || {
-            // Process::spawn registers the pipes and the exit watch with tokio.
-            let _runtime = handle.enter();
-            landlock::restrict_current_thread(rules).map_err(SpawnError::Unavailable)?;
-            Process::spawn(spec).map_err(SpawnError::Io)
-        });
-        match spawner {
-            Ok(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(SpawnError::Unavailable("the sandbox spawner thread panicked".into()))),
-            Err(e) => Err(SpawnError::Io(e)),
-        }
+    // Process::spawn registers the pipes and the exit watch with tokio.
+    let runtime = tokio::runtime::Handle::current();
+    let (program, args, cwd) = (spec.program.to_path_buf(), spec.args.to_vec(), spec.cwd.to_path_buf());
+    let (env, rules) = (spec.env.to_vec(), rules.clone());
+    spawner::on_fresh_thread(move || {
+        let _runtime = runtime.enter();
+        landlock::restrict_current_thread(&rules).map_err(SpawnError::Unavailable)?;
+        Process::spawn(&Spec { program: &program, args: &args, cwd: &cwd, env: &env }).map_err(SpawnError::Io)
     })
+    .unwrap_or_else(|e| Err(SpawnError::Io(e)))
 }
 
 #[cfg(not(target_os = "linux"))]
