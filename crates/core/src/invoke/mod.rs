@@ -14,7 +14,7 @@ pub(crate) mod supervise;
 pub(crate) mod warm;
 
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,7 +31,7 @@ use crate::options::RuntimeOptions;
 use crate::outcome::{Code, ErrorInfo};
 use crate::registry::{Launch, Registry, RuntimeDef};
 use crate::resolve::Places;
-use crate::sandbox::CallSandbox;
+use crate::sandbox::Confinement;
 use crate::token::TokenStore;
 use crate::warm::Pools;
 use admit::{cancelled, Admission};
@@ -99,7 +99,7 @@ impl Engine {
         let runtime = self.runtime_of(&function)?;
         // security (§11): a sandbox the OS cannot enforce fails the call
         // here, before it builds or waits for a slot.
-        crate::sandbox::require(self.options.sandbox.0.as_ref(), &function)?;
+        let sandbox = Confinement::of(self.options.sandbox.0.as_ref(), &function, host)?;
         let env = self.function_env(&function, runtime, host);
         let settings = self.settings();
         let timeout = plan::timeout_of(&call.spec, &function, &settings);
@@ -118,8 +118,8 @@ impl Engine {
         };
         let Some(spec) = self.warm_spec(&function) else {
             self.pools.forget(&function.name);
-            let parts = OneShot { function: &function, runtime, command, env, timeout };
-            return self.one_shot(parts, call, host, queued_ms).await;
+            let parts = OneShot { function: &function, runtime, command, env, timeout, sandbox };
+            return self.one_shot(parts, call, queued_ms).await;
         };
         let made = warm::Made { function, runtime, command, env, spec, host: Arc::clone(host), epoch };
         let prepared = self.prepare_warm(made);
@@ -127,32 +127,20 @@ impl Engine {
     }
 
     /// A call on a fresh process of its own (CONTRACT §4, §6).
-    async fn one_shot(
-        &self,
-        parts: OneShot<'_>,
-        call: Call,
-        host: &EnvMap,
-        queued_ms: &mut u64,
-    ) -> Result<Finished, ErrorInfo> {
-        let OneShot { function, runtime, command, env, timeout } = parts;
+    async fn one_shot(&self, parts: OneShot<'_>, call: Call, queued_ms: &mut u64) -> Result<Finished, ErrorInfo> {
+        let OneShot { function, runtime, command, env, timeout, sandbox } = parts;
         let _admitted = self.admission.admit(&function.name, function.concurrency(), call.entry, &call.cancel).await?;
         *queued_ms = call.started.elapsed().as_millis() as u64;
         // security (§14): the directory may have been swapped while queued.
         recheck_dir(&self.options.functions_dir, &function.name)?;
-        // security (§11): the call's sandbox and private temp dir, if any;
-        // the temp dir is removed when `sandbox` drops, as the call ends.
-        let temp_root = host.get(OsStr::new("TMPDIR")).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-        let sandbox = CallSandbox::prepare(self.options.sandbox.0.as_ref(), function, &command.program, &temp_root)?;
         let now_ms = epoch_ms();
         let token = self.issue_token(function, &call.spec.request_id, now_ms, timeout)?;
         let settings = self.settings();
         let (mut plan, request) =
             plan::plan(function, Some(runtime), command, env, call.spec, &settings, token.as_str(), now_ms);
-        if let Some(sandbox) = &sandbox {
-            plan.sandbox = Some(sandbox.rules.clone());
-            plan.env.retain(|(k, _)| !["TMPDIR", "TMP", "TEMP"].iter().any(|t| k == t));
-            plan.env.extend(["TMPDIR", "TMP", "TEMP"].map(|k| (k.into(), sandbox.temp_dir().into())));
-        }
+        // security (§11): the process starts inside the function's sandbox,
+        // with a private temp dir removed when the process is dropped.
+        plan.sandbox = sandbox;
         let launched = launch::oneshot(&plan, request)?;
         let ends = Ends { timeout: plan.timeout, memory_limit: plan.memory_limit, cancel: call.cancel };
         Ok(self.supervised(launched, ends, call.on_log.as_ref(), token.as_str()).await)
@@ -267,6 +255,7 @@ struct OneShot<'a> {
     command: Command,
     env: EnvMap,
     timeout: Duration,
+    sandbox: Option<Confinement>,
 }
 
 /// What ends a launched process besides its own exit.

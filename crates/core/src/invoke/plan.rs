@@ -63,8 +63,8 @@ pub(crate) struct LaunchPlan {
     pub timeout: Duration,
     /// The manifest `memory` limit in bytes.
     pub memory_limit: Option<u64>,
-    /// The call's sandbox rules (CONTRACT §11), if it has any.
-    pub sandbox: Option<crate::sandbox::Rules>,
+    /// The sandbox its process starts in (CONTRACT §11), if any.
+    pub sandbox: Option<crate::sandbox::Confinement>,
 }
 
 /// Validates what the caller passed, before any loading or queueing (the

@@ -62,6 +62,9 @@ pub(crate) struct Process {
     pub stdin: Option<ChildStdin>,
     pub stdout: Option<ChildStdout>,
     pub stderr: Option<ChildStderr>,
+    /// A sandboxed process's private temp dir (`crate::sandbox::spawn`):
+    /// removed when this is dropped, after the group is killed and reaped.
+    pub private_temp: Option<crate::sandbox::PrivateTemp>,
 }
 
 /// How the leader ended.
@@ -109,7 +112,7 @@ impl Process {
         let stdin = child.stdin.take().map(ChildStdin::from_std).transpose()?;
         let stdout = child.stdout.take().map(ChildStdout::from_std).transpose()?;
         let stderr = child.stderr.take().map(ChildStderr::from_std).transpose()?;
-        Ok(Process { child, group, exit, stdin, stdout, stderr })
+        Ok(Process { child, group, exit, stdin, stdout, stderr, private_temp: None })
     }
 
     pub(crate) fn pid(&self) -> i32 {

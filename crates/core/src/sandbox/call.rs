@@ -1,17 +1,9 @@
-//! One call's sandbox: its rules and its private temp dir (removed when
-//! this is dropped, i.e. when the call ends).
+//! Whether a function is sandboxed, and whether this system can do it;
+//! diagnostics for the `write` paths a policy drops.
 
-use std::path::Path;
-
-use super::temp::PrivateTemp;
-use super::{effective, support, Rules, SandboxPolicy};
+use super::{effective, support, SandboxPolicy};
 use crate::function::FunctionDef;
 use crate::outcome::{Code, ErrorInfo};
-
-pub struct CallSandbox {
-    pub rules: Rules,
-    temp: PrivateTemp,
-}
 
 /// The function's effective policy, or `None` when it runs unsandboxed;
 /// `SANDBOX_UNAVAILABLE` when it asks for a sandbox this system cannot
@@ -32,30 +24,6 @@ pub fn require(host: Option<&SandboxPolicy>, function: &FunctionDef) -> Result<O
         ));
     }
     Ok(Some(policy))
-}
-
-impl CallSandbox {
-    /// `None` when neither the host nor the manifest asks for a sandbox.
-    /// `temp_root`: where the call's temp dir goes (the host's TMPDIR).
-    pub fn prepare(
-        host: Option<&SandboxPolicy>,
-        function: &FunctionDef,
-        program: &Path,
-        temp_root: &Path,
-    ) -> Result<Option<CallSandbox>, ErrorInfo> {
-        let Some(policy) = require(host, function)? else {
-            return Ok(None);
-        };
-        let temp = PrivateTemp::new(temp_root)
-            .map_err(|e| ErrorInfo::new(Code::SpawnFailed, format!("cannot create the call's temp dir: {e}")))?;
-        let rules = Rules::for_call(&policy, &function.dir, program, temp.path());
-        Ok(Some(CallSandbox { rules, temp }))
-    }
-
-    /// The call's private temp dir (`TMPDIR`, `TMP`, `TEMP`).
-    pub fn temp_dir(&self) -> &Path {
-        self.temp.path()
-    }
 }
 
 /// `write` paths the effective policy drops, one diagnostic each: a

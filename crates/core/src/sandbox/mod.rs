@@ -1,6 +1,7 @@
 //! The built-in sandbox (CONTRACT §11, SECURITY.md): a policy from the host
-//! and the manifest, turned into per-call rules, enforced with Landlock on
-//! a short-lived thread that restricts itself and then spawns the function.
+//! and the manifest, turned into per-process rules (each process has its own
+//! temp dir), enforced with Landlock on a short-lived thread that restricts
+//! itself and then spawns the function.
 //! Landlock binds the calling thread and what it starts afterwards, so the
 //! spawn keeps std's posix_spawn/vfork path (no `pre_exec`), and the host's
 //! own threads stay unrestricted.
@@ -14,12 +15,19 @@ mod rules;
 mod spawner;
 mod temp;
 
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+
 use serde::Serialize;
 
+use crate::env::EnvMap;
+use crate::function::FunctionDef;
+use crate::outcome::ErrorInfo;
 use crate::process::{Process, Spec};
-pub use call::{dropped_paths, require, CallSandbox};
+pub use call::{dropped_paths, require};
 pub use policy::{Network, SandboxOption, SandboxPolicy};
 pub use rules::{effective, Rules};
+pub(crate) use temp::PrivateTemp;
 
 /// `FunctionRuntime.sandboxSupport()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,15 +63,57 @@ pub enum SpawnError {
     Io(std::io::Error),
 }
 
-/// Spawns `spec` under `rules`, or as usual without them. A thread of its
-/// own per sandboxed call (rules differ per call: each has its own temp
-/// dir; made ahead, see `spawner.rs`) restricts itself, spawns, and ends;
-/// the caller waits for it (about as long as the spawn itself takes).
-pub(crate) fn spawn(spec: &Spec, rules: Option<&Rules>) -> Result<Process, SpawnError> {
-    let Some(rules) = rules else {
+/// What a sandboxed process starts under (CONTRACT §11): the function's
+/// effective policy and directory, and where private temp dirs go. Every
+/// process started from it gets its own temp dir and rules (`spawn`): a
+/// one-shot or standby process one per call, a warm worker one for its life.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confinement {
+    pub policy: SandboxPolicy,
+    pub dir: PathBuf,
+    /// The host's TMPDIR (else /tmp): where the private temp dirs are made.
+    pub temp_root: PathBuf,
+}
+
+impl Confinement {
+    /// How `function`'s processes are confined, or `None` when it runs
+    /// unsandboxed; `SANDBOX_UNAVAILABLE` when this system cannot enforce it.
+    pub fn of(
+        host: Option<&SandboxPolicy>,
+        function: &FunctionDef,
+        host_env: &EnvMap,
+    ) -> Result<Option<Confinement>, ErrorInfo> {
+        let Some(policy) = require(host, function)? else {
+            return Ok(None);
+        };
+        let temp_root = host_env.get(OsStr::new("TMPDIR")).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+        Ok(Some(Confinement { policy, dir: function.dir.clone(), temp_root }))
+    }
+}
+
+/// The variables that point a process at its temp dir.
+const TEMP_VARS: [&str; 3] = ["TMPDIR", "TMP", "TEMP"];
+
+/// Spawns `spec`, inside `sandbox` when given. A sandboxed process gets a
+/// fresh private temp dir (`TMPDIR`/`TMP`/`TEMP`, set over any other value)
+/// that the returned `Process` owns: it is removed when the process is
+/// dropped, after its group is killed and reaped. A thread of its own per
+/// process (rules differ: each has its own temp dir; made ahead, see
+/// `spawner.rs`) restricts itself, spawns, and ends; the caller waits for
+/// it (about as long as the spawn).
+pub(crate) fn spawn(spec: &Spec, sandbox: Option<&Confinement>) -> Result<Process, SpawnError> {
+    let Some(sandbox) = sandbox else {
         return Process::spawn(spec).map_err(SpawnError::Io);
     };
-    spawn_restricted(spec, rules)
+    let temp = PrivateTemp::new(&sandbox.temp_root)
+        .map_err(|e| SpawnError::Io(std::io::Error::new(e.kind(), format!("its private temp dir: {e}"))))?;
+    let rules = Rules::for_call(&sandbox.policy, &sandbox.dir, spec.program, temp.path());
+    let mut env: Vec<(OsString, OsString)> =
+        spec.env.iter().filter(|(k, _)| !TEMP_VARS.iter().any(|t| k == t)).cloned().collect();
+    env.extend(TEMP_VARS.map(|k| (k.into(), temp.path().into())));
+    let mut process = spawn_restricted(&Spec { env: &env, ..*spec }, &rules)?;
+    process.private_temp = Some(temp);
+    Ok(process)
 }
 
 #[cfg(target_os = "linux")]
