@@ -42,6 +42,9 @@ writeFiles(dir, {
   'plain/bootstrap': sh(`cat >/dev/null; echo '{"success":true,"output":"plain"}'`),
   'slow/bootstrap': sh(`cat >/dev/null; touch "${slowStarted}"; sleep 3; echo '{"success":true,"output":"slow"}'`),
   'slow/manifest.yaml': 'name: slow\nconcurrency: 1\n',
+  // A warm worker would leave the marker as soon as it started.
+  'warmsbx/bootstrap': sh(`touch "${marker}"; echo '{"alyx":"ready"}'; cat >/dev/null`),
+  'warmsbx/manifest.yaml': 'name: warmsbx\nwarm: true\nsandbox: true\n',
 })
 
 // The host: every observation as one JSON line on stdout.
@@ -57,6 +60,9 @@ const timed = async (p) => { const t = Date.now(); const res = await p; return {
   out.sbx = await rt.invoke('sbx')
   out.plain = await rt.invoke('plain')
   out.listed = rt.list().map((f) => f.name).sort()
+  out.warm = await rt.invoke('warmsbx')
+  out.warmup = await rt.warmup('warmsbx').then(() => 'started', (e) => e.code)
+  out.pools = rt.pools()
 
   // A busy concurrency-1 function made sandboxed while its call runs: the
   // next call fails at once instead of waiting for the slot.
@@ -106,7 +112,11 @@ test('a sandboxed call on a system that cannot enforce it: SANDBOX_UNAVAILABLE, 
   assert.equal(fs.existsSync(marker), false, 'the function never ran')
   assert.equal(out.plain.success, true, 'an unsandboxed call in the same host still runs')
   assert.equal(out.plain.output, 'plain')
-  assert.deepEqual(out.listed, ['plain', 'sbx', 'slow'], 'a sandboxed function is still listed')
+  assert.deepEqual(out.listed, ['plain', 'sbx', 'slow', 'warmsbx'], 'a sandboxed function is still listed')
+  // A warm one: no worker is started for it, by a call or by warmup().
+  assert.equal(out.warm.error?.code, 'SANDBOX_UNAVAILABLE', JSON.stringify(out.warm))
+  assert.equal(out.warmup, 'SANDBOX_UNAVAILABLE')
+  assert.ok(out.pools.every((p) => p.ready + p.busy === 0), JSON.stringify(out.pools))
 
   // Decided before admission: not behind the busy function's own slot
   // (its call sleeps 3 s), nor behind the only global slot.

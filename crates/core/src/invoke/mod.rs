@@ -121,7 +121,7 @@ impl Engine {
             let parts = OneShot { function: &function, runtime, command, env, timeout, sandbox };
             return self.one_shot(parts, call, queued_ms).await;
         };
-        let made = warm::Made { function, runtime, command, env, spec, host: Arc::clone(host), epoch };
+        let made = warm::Made { function, runtime, command, env, spec, host: Arc::clone(host), epoch, sandbox };
         let prepared = self.prepare_warm(made);
         self.warm_call(&prepared, call, queued_ms).await
     }

@@ -22,6 +22,7 @@ use crate::function::{load, recheck_dir, FunctionDef};
 use crate::manifest::{WarmMode, WarmSpec};
 use crate::outcome::ErrorInfo;
 use crate::registry::RuntimeDef;
+use crate::sandbox::Confinement;
 use crate::warm::{Pool, WarmCall};
 
 /// What the stages before admission made for a warm function.
@@ -34,6 +35,8 @@ pub(crate) struct Made<'a> {
     pub host: Arc<EnvMap>,
     /// `Pools::epoch` read before the function was loaded.
     pub epoch: u64,
+    /// The sandbox its processes start in (CONTRACT §11), if any.
+    pub sandbox: Option<Confinement>,
 }
 
 /// A call past admission.
@@ -55,6 +58,7 @@ pub(crate) struct Prepared {
     memory_limit: Option<u64>,
     host: Arc<EnvMap>,
     pub epoch: u64,
+    sandbox: Option<Confinement>,
 }
 
 impl Prepared {
@@ -68,13 +72,18 @@ impl Engine {
     /// The pool of a warm function with its current plan, remembered for
     /// the function's next calls.
     pub(super) fn prepare_warm(&self, made: Made<'_>) -> Arc<Prepared> {
-        let Made { function, runtime, command, env, spec, host, epoch } = made;
+        let Made { function, runtime, command, env, spec, host, epoch, sandbox } = made;
         let marker = if spec.mode == WarmMode::Worker { "ALYX_WORKER" } else { "ALYX_STANDBY" };
-        let plan = plan::warm_plan(&function, Some(runtime), command.clone(), env.clone(), &self.settings(), marker);
+        let mut plan =
+            plan::warm_plan(&function, Some(runtime), command.clone(), env.clone(), &self.settings(), marker);
+        // security (§11): every worker and standby process starts inside the
+        // function's sandbox, with a private temp dir of its own.
+        plan.sandbox = sandbox.clone();
         let memory_limit = plan.memory_limit;
         let pool = self.pools.pool(&function.name, &spec, plan, &self.options.functions_dir);
         let runtime = runtime.clone();
-        let prepared = Arc::new(Prepared { function, runtime, command, env, spec, pool, memory_limit, host, epoch });
+        let prepared =
+            Arc::new(Prepared { function, runtime, command, env, spec, pool, memory_limit, host, epoch, sandbox });
         self.pools.remember(Arc::clone(&prepared));
         prepared
     }
@@ -153,8 +162,9 @@ impl Engine {
                 recheck_dir(&self.options.functions_dir, &function.name)?;
                 let (command, env) = (prepared.command.clone(), prepared.env.clone());
                 let runtime = Some(&prepared.runtime);
-                let (plan, request) =
+                let (mut plan, request) =
                     plan::plan(function, runtime, command, env, call.spec, &settings, token.as_str(), now_ms);
+                plan.sandbox = prepared.sandbox.clone();
                 (launch::oneshot(&plan, request)?, None)
             }
         };
@@ -163,15 +173,9 @@ impl Engine {
     }
 
     /// A function's `warm`: the host's `RuntimeOptions.warm` entry, else
-    /// its manifest's.
-    /// A sandboxed function is never warm: its processes start inside each
-    /// call's sandbox (CONTRACT §11), so they cannot be started ahead.
+    /// its manifest's. A sandboxed function's warm processes start inside
+    /// its sandbox (CONTRACT §11), each with a temp dir of its own.
     pub fn warm_spec(&self, function: &FunctionDef) -> Option<WarmSpec> {
-        let sandboxed =
-            self.options.sandbox.0.is_some() || function.manifest.as_ref().is_some_and(|m| m.sandbox.is_some());
-        if sandboxed {
-            return None;
-        }
         match self.warm.get(&function.name) {
             Some(spec) => spec.clone(),
             None => function.manifest.as_ref().and_then(|m| m.warm.clone()),
@@ -188,9 +192,11 @@ impl Engine {
             self.pools.forget(name);
             return Ok(None);
         };
+        // security (§11): never started unsandboxed where the OS cannot do it.
+        let sandbox = Confinement::of(self.options.sandbox.0.as_ref(), &function, host)?;
         let env = self.function_env(&function, runtime, host);
         let (command, _) = self.command(&function, runtime, &env, host).await?;
-        let made = Made { function, runtime, command, env, spec, host: Arc::clone(host), epoch };
+        let made = Made { function, runtime, command, env, spec, host: Arc::clone(host), epoch, sandbox };
         Ok(Some(Arc::clone(&self.prepare_warm(made).pool)))
     }
 }

@@ -1,7 +1,7 @@
 //! One warm worker process (CONTRACT §10, worker protocol): started through
-//! `crate::sandbox::spawn` like a one-shot process (never sandboxed: a
-//! sandboxed function is not kept warm), ready once it
-//! writes `{"alyx":"ready"}`, then one call at a time: a request line in, a
+//! `crate::sandbox::spawn` like a one-shot process (inside the function's
+//! sandbox when it has one, with a temp dir of its own for its life),
+//! ready once it writes `{"alyx":"ready"}`, then one call at a time: a request line in, a
 //! response line out, stderr up to the `{"alyx":"end"}` marker to the call.
 
 use std::future::Future;
@@ -98,12 +98,12 @@ impl Worker {
     /// until a call hands it a request (`into_process`).
     pub fn spawn(plan: &LaunchPlan, generation: u64) -> Result<Worker, ErrorInfo> {
         let spec = Spec { program: &plan.program, args: &plan.args, cwd: &plan.cwd, env: &plan.env };
-        let mut process = crate::sandbox::spawn(&spec, None).map_err(|e| {
-            let e = match e {
-                crate::sandbox::SpawnError::Io(e) => e.to_string(),
-                crate::sandbox::SpawnError::Unavailable(m) => m,
-            };
-            ErrorInfo::new(Code::SpawnFailed, format!("could not start {}: {e}", plan.program.display()))
+        // Inside the function's sandbox when it has one (CONTRACT §11).
+        let mut process = crate::sandbox::spawn(&spec, plan.sandbox.as_ref()).map_err(|e| match e {
+            crate::sandbox::SpawnError::Unavailable(m) => ErrorInfo::new(Code::SandboxUnavailable, m),
+            crate::sandbox::SpawnError::Io(e) => {
+                ErrorInfo::new(Code::SpawnFailed, format!("could not start {}: {e}", plan.program.display()))
+            }
         })?;
         Ok(Worker {
             stdin: process.stdin.take(),
