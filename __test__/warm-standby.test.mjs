@@ -30,7 +30,7 @@ function standbyDir(warm = '  mode: standby\n  min: 1\n  max: 2', extra = '') {
   return functionsDir({ 's/manifest.yaml': `name: s\nwarm:\n${warm}\n${extra}`, 's/index.js': oneShot })
 }
 
-test('a call takes a process started before it; each call a fresh process; a replacement starts after the call', async () => {
+test('a call takes a process started before it; each call a fresh process; a replacement starts at once', async () => {
   const rt = new FunctionRuntime({ functionsDir: standbyDir() })
   try {
     await rt.warmup('s')
@@ -55,6 +55,16 @@ test('a call takes a process started before it; each call a fresh process; a rep
     assert.notEqual(next, waiting)
     const r2 = await rt.invoke('s', {})
     assert.equal(r2.output.pid, next)
+    // While a long call runs, its replacement has already booted (room under max: 2).
+    await waitFor(() => rt.pools()[0].ready === 1)
+    let over = false
+    const slow = rt.invoke('s', { sleepMs: 3000 }).finally(() => (over = true))
+    await waitFor(() => rt.pools()[0].busy === 1)
+    const taken = rt.pools()[0]
+    assert.ok(taken.starting + taken.ready >= 1, `a replacement started as the call took its process: ${JSON.stringify(taken)}`)
+    await waitFor(() => rt.pools()[0].ready === 1, { timeoutMs: 2500 })
+    assert.equal(over, false, 'the replacement was ready before the call ended')
+    assert.equal((await slow).success, true)
   } finally {
     await rt.close()
   }

@@ -1,11 +1,9 @@
 //! Standby processes in a pool (CONTRACT §10): started ahead, counted
 //! ready once they wait on stdin (`super::super::boot`), taken by a call
-//! (busy until that call's process is done), and replaced when that call
-//! is over: a replacement booting during the call would take CPU from it
-//! (an interpreter's start is tens of ms of CPU; the call a few), so a
-//! sparse caller would pay for it. Calls arriving meanwhile take a booting
-//! process or run one-shot; the pool's care starts one for a call that
-//! runs longer than its tick.
+//! (busy until that call's process is done), and replaced at once when
+//! there is room under `max`, else when the call ends (CONTRACT §10). On a
+//! machine with few cores the replacement's boot shares the CPU with the
+//! call; BENCHMARKS.md ("Warm processes") measures what a sparse caller sees.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,14 +61,12 @@ impl Pool {
         let at = s.idle.iter().position(|w| w.booted).or_else(|| (!s.idle.is_empty()).then_some(0));
         let taken = at.map(|i| s.idle.remove(i));
         s.last_take = Some(Instant::now());
-        match &taken {
-            Some(w) => {
-                s.busy_pids.push(w.pid());
-                s.served += 1;
-            }
-            // Nothing spare: the call runs one-shot, the next one finds one.
-            None => self.start_if_room(&mut s),
+        if let Some(w) = &taken {
+            s.busy_pids.push(w.pid());
+            s.served += 1;
         }
+        // A replacement at once (or, with nothing spare, one for the next call).
+        self.start_if_room(&mut s);
         drop(s);
         self.retire(old);
         let pool = Arc::clone(self);
