@@ -693,10 +693,7 @@ export interface HttpOutput {
 }
 
 /** `(request: Request) => Promise<Response>` for Deno.serve, Bun.serve, Hono and other fetch-style servers. */
-export declare function createFetchHandler(
-  runtime: FunctionRuntime,
-  options?: HttpHandlerOptions<Request>,
-): (request: Request) => Promise<Response>
+export declare function createFetchHandler(runtime: FunctionRuntime, options?: HttpHandlerOptions<Request>): (request: Request) => Promise<Response>
 
 /** `(req, res, next?)` for node:http, Express and Connect; `next()` is called when no route matches (else 404). */
 export declare function createNodeHandler(

@@ -115,8 +115,14 @@ test('watch --json prints one event per line until SIGINT', async () => {
     await waitFor(() => stderr.includes('watching'))
     writeFiles(dir, { 'second/bootstrap': sh('echo "{\\"success\\":true}"') })
     await waitFor(() => stdout.includes('"second"'))
-    const events = stdout.trim().split('\n').map((line) => JSON.parse(line))
-    assert.ok(events.some((e) => e.type === 'added' && e.name === 'second'), stdout)
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    assert.ok(
+      events.some((e) => e.type === 'added' && e.name === 'second'),
+      stdout,
+    )
   } finally {
     const exited = once(child, 'exit')
     child.kill('SIGINT')

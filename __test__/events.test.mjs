@@ -9,7 +9,9 @@ import { FunctionRuntime, functionsDir, sh, waitFor, writeFiles } from './helper
 
 // Logs "start <name>" / "end <name>" around a pause, then echoes its input.
 const hookFn = (name, log, pause = '0.2') =>
-  sh(`input=$(cat); echo "start ${name}" >> "${log}"; sleep ${pause}; echo "end ${name}" >> "${log}"; printf '{"success":true,"output":{"fn":"${name}","input":%s}}' "$(printf '%s' "$input" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>process.stdout.write(JSON.stringify(JSON.parse(t).input)))')"`)
+  sh(
+    `input=$(cat); echo "start ${name}" >> "${log}"; sleep ${pause}; echo "end ${name}" >> "${log}"; printf '{"success":true,"output":{"fn":"${name}","input":%s}}' "$(printf '%s' "$input" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>process.stdout.write(JSON.stringify(JSON.parse(t).input)))')"`,
+  )
 
 const hook = (yaml) => `hooks:\n  - ${yaml}\n`
 
@@ -34,9 +36,16 @@ test('emit: sync hooks in name order, async hooks to onResult, config.timeout, o
   const event = { type: 'database', source: 'users', action: 'insert', payload: { id: 7 } }
   const results = await rt.emit(event, { onResult: (result, meta) => asyncResults.push([meta.function, result]) })
 
-  assert.deepEqual(results.map((r) => r.output?.fn ?? r.error.code), ['a-sync', 'b-sync', 'TIMEOUT'])
+  assert.deepEqual(
+    results.map((r) => r.output?.fn ?? r.error.code),
+    ['a-sync', 'b-sync', 'TIMEOUT'],
+  )
   assert.deepEqual(results[0].output.input, { type: 'database', source: 'users', action: 'insert', payload: { id: 7 } })
-  const lines = fs.readFileSync(log, 'utf8').trim().split('\n').filter((l) => !l.includes('c-async'))
+  const lines = fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => !l.includes('c-async'))
   assert.deepEqual(lines.slice(0, 4), ['start a-sync', 'end a-sync', 'start b-sync', 'end b-sync'], 'one after another, by name')
   assert.ok(!lines.some((l) => l.includes('other')), 'other actions and types do not match')
 
@@ -48,7 +57,10 @@ test('emit: sync hooks in name order, async hooks to onResult, config.timeout, o
 
   assert.deepEqual(await rt.emit({ type: 'auth', source: 'nobody', action: 'login' }), [])
   const auth = await rt.emit({ type: 'auth', source: 'users', action: 'insert' })
-  assert.deepEqual(auth.map((r) => r.output.fn), ['other'])
+  assert.deepEqual(
+    auth.map((r) => r.output.fn),
+    ['other'],
+  )
   assert.equal(auth[0].output.input.payload, null)
   await assert.rejects(rt.emit({ type: 'webhook', source: 'x', action: 'y' }), TypeError)
   await assert.rejects(rt.emit({ type: 'database', source: '', action: 'y' }), TypeError)

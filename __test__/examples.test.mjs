@@ -16,9 +16,15 @@ test.after(() => rt.close())
 const describe = (res) => JSON.stringify({ error: res.error, logs: res.logs }, null, 1)
 
 test('every example directory is a valid function with a manifest', () => {
-  const dirs = fs.readdirSync(functionsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
+  const dirs = fs
+    .readdirSync(functionsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
   assert.deepEqual(rt.diagnostics(), [])
-  assert.deepEqual(rt.list().map((f) => f.name), dirs.sort())
+  assert.deepEqual(
+    rt.list().map((f) => f.name),
+    dirs.sort(),
+  )
   for (const fn of rt.list()) {
     assert.equal(fn.hasManifest, true, fn.name)
     assert.ok(fn.description, `${fn.name} has a description`)

@@ -18,7 +18,9 @@ console.log(JSON.stringify({ success: true, output: { hello: input.name, deno: D
 const repoBin = path.join(root, 'node_modules', '.bin')
 // PATH as a user without a global Deno has it: the repository's
 // node_modules/.bin (which helpers.mjs adds for other tests) taken out.
-const pathWithoutRepoBin = process.env.PATH.split(path.delimiter).filter((d) => d !== repoBin).join(path.delimiter)
+const pathWithoutRepoBin = process.env.PATH.split(path.delimiter)
+  .filter((d) => d !== repoBin)
+  .join(path.delimiter)
 
 /** Runs a Node script in its own process; returns { status, stdout, stderr }. */
 function node(script, { cwd = root, env = {} } = {}) {
@@ -137,11 +139,19 @@ test('a function with .venv/ or venv/ runs with that interpreter; a relative com
     'novenv/main.py': PRINT_EXECUTABLE,
     'novenv/manifest.yaml': 'name: novenv\nruntime: venvpy\n',
   })
-  for (const [fn, venv] of [['dotvenv', '.venv'], ['plainvenv', 'venv'], ['relative', '.venv']]) {
+  for (const [fn, venv] of [
+    ['dotvenv', '.venv'],
+    ['plainvenv', 'venv'],
+    ['relative', '.venv'],
+  ]) {
     execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(dir, fn, venv)])
   }
   const rt = new FunctionRuntime({ functionsDir: dir, runtimes: { venvpy: { command: './.venv/bin/python' } } })
-  for (const [fn, venv] of [['dotvenv', '.venv'], ['plainvenv', 'venv'], ['relative', '.venv']]) {
+  for (const [fn, venv] of [
+    ['dotvenv', '.venv'],
+    ['plainvenv', 'venv'],
+    ['relative', '.venv'],
+  ]) {
     const res = await rt.invoke(fn)
     assert.equal(res.success, true, JSON.stringify(res))
     assert.equal(res.output.prefix, path.join(dir, fn, venv), fn)
@@ -152,7 +162,7 @@ test('a function with .venv/ or venv/ runs with that interpreter; a relative com
   await rt.close()
 })
 
-test('the bundled Python SDK is importable everywhere; a function\'s own copy wins; sdkPaths: false turns it off', needs('python3'), async () => {
+test("the bundled Python SDK is importable everywhere; a function's own copy wins; sdkPaths: false turns it off", needs('python3'), async () => {
   const dir = functionsDir({
     'uses-sdk/main.py': 'import alyx\nalyx.handler(lambda input, ctx: {"sdk": alyx.__file__})\n',
     'own-copy/main.py': 'import alyx\nalyx.handler(lambda input, ctx: {"sdk": alyx.__file__})\n',
@@ -234,7 +244,10 @@ test('loose files and unknown manifest keys are listed in diagnostics(); the fun
     'typo/manifest.yaml': 'name: typo\ntimeot: 5s\nx-alyx-owner: ops\n',
   })
   const rt = new FunctionRuntime({ functionsDir: dir })
-  assert.deepEqual(rt.list().map((f) => f.name), ['typo'])
+  assert.deepEqual(
+    rt.list().map((f) => f.name),
+    ['typo'],
+  )
   assert.equal(rt.get('typo').timeoutMs, 30_000, 'the misspelt key is not read')
   assert.equal((await rt.invoke('typo')).success, true)
   const manifest = path.join(dir, 'typo', 'manifest.yaml')

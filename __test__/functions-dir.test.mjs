@@ -17,7 +17,8 @@ test('list, get, diagnostics and reload follow the directory', async () => {
     'py/main.py': '',
     'rb/main.rb': '',
     'withman/bootstrap': echoEnv,
-    'withman/manifest.yaml': 'name: withman\ndescription: greets\ntimeout: 2s\nmemory: 64MB\nconcurrency: 3\nenv:\n  GREETING: hi ${ALYX_FD_TEST_NAME}\nroutes:\n  - path: /greet\n    methods: [get, POST]\n',
+    'withman/manifest.yaml':
+      'name: withman\ndescription: greets\ntimeout: 2s\nmemory: 64MB\nconcurrency: 3\nenv:\n  GREETING: hi ${ALYX_FD_TEST_NAME}\nroutes:\n  - path: /greet\n    methods: [get, POST]\n',
     'built/manifest.yaml': 'name: built\nruntime: node\nbuild:\n  command: sh\n  args: [build.sh]\n  output: dist/index.js\n',
     'built/build.sh': 'mkdir -p dist && cp src.js dist/index.js',
     'built/src.js': '',
@@ -32,7 +33,10 @@ test('list, get, diagnostics and reload follow the directory', async () => {
   })
   const rt = new FunctionRuntime({ functionsDir: dir })
   try {
-    assert.deepEqual(rt.list().map((f) => f.name), ['built', 'py', 'rb', 'ts-wins', 'withman'])
+    assert.deepEqual(
+      rt.list().map((f) => f.name),
+      ['built', 'py', 'rb', 'ts-wins', 'withman'],
+    )
     const ts = rt.get('ts-wins')
     assert.equal(ts.runtime, 'deno')
     assert.equal(ts.entry, path.join(dir, 'ts-wins', 'index.ts'))
@@ -84,7 +88,9 @@ test('manifest timeout, env and concurrency apply to invoke; per-call options wi
     'greet/manifest.yaml': 'name: greet\nenv:\n  GREETING: manifest\n',
     'slow/bootstrap': sh('sleep 5'),
     'slow/manifest.yaml': 'name: slow\ntimeout: 300ms\n',
-    'solo/bootstrap': sh(`cat >/dev/null; echo start >> "$ALYX_FUNCTION_DIR/../log"; sleep 0.2; echo end >> "$ALYX_FUNCTION_DIR/../log"; echo '{"success":true}'`),
+    'solo/bootstrap': sh(
+      `cat >/dev/null; echo start >> "$ALYX_FUNCTION_DIR/../log"; sleep 0.2; echo end >> "$ALYX_FUNCTION_DIR/../log"; echo '{"success":true}'`,
+    ),
     'solo/manifest.yaml': 'name: solo\nconcurrency: 1\n',
   })
   const rt = new FunctionRuntime({ functionsDir: dir })
@@ -114,7 +120,9 @@ test('a missing functionsDir is an empty list plus a diagnostic', async () => {
 })
 
 test('parseManifest and loadManifest return YAML names and throw naming the field', () => {
-  const m = parseManifest('name: x\nruntime: python\nentrypoint: app.py\ntimeout: 30\nmemory: 256\nunknown_key: 1\nschedules:\n  - name: nightly\n    type: cron\n    expression: "0 3 * * *"\n    timezone: Europe/Paris\n')
+  const m = parseManifest(
+    'name: x\nruntime: python\nentrypoint: app.py\ntimeout: 30\nmemory: 256\nunknown_key: 1\nschedules:\n  - name: nightly\n    type: cron\n    expression: "0 3 * * *"\n    timezone: Europe/Paris\n',
+  )
   assert.equal(m.name, 'x')
   assert.equal(m.entry, 'app.py')
   assert.equal(m.timeout, '30')
@@ -137,7 +145,10 @@ test('parseManifest and loadManifest return YAML names and throw naming the fiel
   }
   const dir = functionsDir({ 'f/manifest.yaml': 'name: f\ntimeout: nope\n' })
   const file = path.join(dir, 'f', 'manifest.yaml')
-  assert.throws(() => loadManifest(file), (e) => e.message.includes(file) && e.message.includes('timeout'))
+  assert.throws(
+    () => loadManifest(file),
+    (e) => e.message.includes(file) && e.message.includes('timeout'),
+  )
   assert.throws(() => loadManifest(path.join(dir, 'missing.yaml')), /cannot read/)
   assert.throws(() => parseManifest(42), TypeError)
 })
@@ -164,7 +175,8 @@ test('build step: runs when output is missing or stale, BUILD_FAILED with output
     'b/build.sh': 'echo building >&2; echo run >> ../builds.log; mkdir -p dist; sed "s/VALUE/$(cat value.txt)/" src.js > dist/index.js',
     'b/src.js': "process.stdin.resume();process.stdin.on('end',()=>console.log(JSON.stringify({success:true,output:'VALUE'})))",
     'b/value.txt': 'one',
-    'fail/manifest.yaml': 'name: fail\nruntime: node\nbuild:\n  command: sh\n  args: [-c, "echo compile error: missing semicolon >&2; exit 2"]\n  output: out.js\n',
+    'fail/manifest.yaml':
+      'name: fail\nruntime: node\nbuild:\n  command: sh\n  args: [-c, "echo compile error: missing semicolon >&2; exit 2"]\n  output: out.js\n',
   })
   const rt = new FunctionRuntime({ functionsDir: dir })
   const builds = () => fs.readFileSync(path.join(dir, 'builds.log'), 'utf8').trim().split('\n').length
@@ -213,7 +225,11 @@ func main(){var r map[string]any;json.NewDecoder(os.Stdin).Decode(&r);json.NewEn
     const after = fs.readdirSync(path.join(dir, 'g', '.alyx', 'go'))
     assert.equal(after.length, 1)
     assert.notEqual(after[0], cached[0])
-    assert.deepEqual(rt.list().map((f) => f.name), ['bad', 'g'], '.alyx is not a function')
+    assert.deepEqual(
+      rt.list().map((f) => f.name),
+      ['bad', 'g'],
+      '.alyx is not a function',
+    )
     const bad = await rt.invoke('bad')
     assert.equal(bad.error.code, 'BUILD_FAILED')
     assert.match(bad.error.details.output, /undefined/)

@@ -20,7 +20,8 @@ writeFiles(dir, {
   'node/index.js': `${readAll}console.log(JSON.stringify({success:true,output:{NODE_OPTIONS:process.env.NODE_OPTIONS??null}}))})`,
   'bash/bootstrap': { text: `#!/bin/bash\ncat >/dev/null\necho '{"success":true,"output":"bash"}'\n`, exec: true },
   'sh/bootstrap': sh(`cat >/dev/null; printf '{"success":true,"output":%s}\\n' "$ALYX_AUTH"`),
-  'py/main.py': 'import json, os, sys, warnings\njson.load(sys.stdin)\nwarnings.warn("x")\nprint(json.dumps({"success": True, "output": os.environ.get("ALYX_AUTH")}))\n',
+  'py/main.py':
+    'import json, os, sys, warnings\njson.load(sys.stdin)\nwarnings.warn("x")\nprint(json.dumps({"success": True, "output": os.environ.get("ALYX_AUTH")}))\n',
   'slow/bootstrap': sh(`cat >/dev/null; sleep 1; echo '{"success":true}'`),
   'victim/bootstrap': sh(`cat >/dev/null; echo '{"success":true,"output":"victim"}'`),
 })
@@ -44,18 +45,22 @@ const reproductions = [
 ]
 
 for (const [fn, key, value] of reproductions) {
-  test(`per-call env ${JSON.stringify(key)} for a ${fn} function is INVALID_INPUT naming the key, and nothing runs`, fn === 'py' ? needs('python3') : {}, async () => {
-    const rt = new FunctionRuntime({ functionsDir: dir })
-    try {
-      const res = await rt.invoke(fn, null, { env: { [key]: value }, auth: { id: 'guest' } })
-      assert.equal(res.error?.code, 'INVALID_INPUT', JSON.stringify(res))
-      assert.ok(res.error.message.includes(JSON.stringify(key)), res.error.message)
-      assert.equal(res.exitCode, null, 'never spawned')
-      for (const f of fs.readdirSync(outer)) assert.ok(!f.startsWith('RAN_'), `${f}: the caller's code ran`)
-    } finally {
-      await rt.close()
-    }
-  })
+  test(
+    `per-call env ${JSON.stringify(key)} for a ${fn} function is INVALID_INPUT naming the key, and nothing runs`,
+    fn === 'py' ? needs('python3') : {},
+    async () => {
+      const rt = new FunctionRuntime({ functionsDir: dir })
+      try {
+        const res = await rt.invoke(fn, null, { env: { [key]: value }, auth: { id: 'guest' } })
+        assert.equal(res.error?.code, 'INVALID_INPUT', JSON.stringify(res))
+        assert.ok(res.error.message.includes(JSON.stringify(key)), res.error.message)
+        assert.equal(res.exitCode, null, 'never spawned')
+        for (const f of fs.readdirSync(outer)) assert.ok(!f.startsWith('RAN_'), `${f}: the caller's code ran`)
+      } finally {
+        await rt.close()
+      }
+    },
+  )
 }
 
 test('allowCallEnv lets the host allow a named variable; ALYX_ and the rest stay refused', async () => {
@@ -98,7 +103,10 @@ function inotifyWatches() {
   for (const fd of fs.readdirSync('/proc/self/fd')) {
     try {
       if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:inotify') continue
-      count += fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length
+      count += fs
+        .readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('inotify wd:')).length
     } catch {}
   }
   return count

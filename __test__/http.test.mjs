@@ -135,7 +135,7 @@ test('createNodeHandler on node:http: routes, input, outputs, status per outcome
     assert.equal(shaped.text, 'created')
     assert.equal(shaped.headers.get('x-custom'), 'yes')
     assert.equal(shaped.headers.get('x-multi'), 'a, b')
-    assert.equal(shaped.headers.get('content-length'), '7', 'framing headers stay the server\'s')
+    assert.equal(shaped.headers.get('content-length'), '7', "framing headers stay the server's")
     assert.equal(shaped.headers.get('content-type'), 'text/plain; charset=utf-8')
     const json = await call(`${url}/shape?mode=json`)
     assert.equal(json.status, 202)
@@ -244,7 +244,12 @@ test('createNodeHandler: prefix, next() for no match, a throwing auth hook', asy
   const rt = new FunctionRuntime({ functionsDir: fixtures() })
   const errors = []
   const handler = createNodeHandler(rt, { prefix: '/api', onError: (e) => errors.push(e) })
-  const failingAuth = createNodeHandler(rt, { auth: () => { throw new Error('auth backend /etc/secret down') }, onError: (e) => errors.push(e) })
+  const failingAuth = createNodeHandler(rt, {
+    auth: () => {
+      throw new Error('auth backend /etc/secret down')
+    },
+    onError: (e) => errors.push(e),
+  })
   const { server, url } = await listen(async (req, res) => {
     if (req.url.startsWith('/bare')) return failingAuth({ __proto__: req, url: req.url.slice(5) }, res)
     if (req.headers['x-parsed']) {
@@ -278,10 +283,23 @@ test('createNodeHandler: prefix, next() for no match, a throwing auth hook', asy
 test('status and body for every outcome code of CONTRACT §3', () => {
   const { failureResponse } = createRequire(import.meta.url)(path.join(root, 'lib', 'http-responses.js'))
   const expected = {
-    FUNCTION_NOT_FOUND: 404, INVALID_INPUT: 400, QUEUE_FULL: 503, TIMEOUT: 504, CANCELLED: 499,
-    INVALID_FUNCTION_NAME: 500, INVALID_MANIFEST: 500, RUNTIME_NOT_FOUND: 500, SPAWN_FAILED: 500,
-    BUILD_FAILED: 500, OUTPUT_TOO_LARGE: 500, MEMORY_LIMIT_EXCEEDED: 500, INVALID_OUTPUT: 500,
-    EXIT_ERROR: 500, KILLED: 500, WORKER_START_FAILED: 500, SANDBOX_UNAVAILABLE: 500,
+    FUNCTION_NOT_FOUND: 404,
+    INVALID_INPUT: 400,
+    QUEUE_FULL: 503,
+    TIMEOUT: 504,
+    CANCELLED: 499,
+    INVALID_FUNCTION_NAME: 500,
+    INVALID_MANIFEST: 500,
+    RUNTIME_NOT_FOUND: 500,
+    SPAWN_FAILED: 500,
+    BUILD_FAILED: 500,
+    OUTPUT_TOO_LARGE: 500,
+    MEMORY_LIMIT_EXCEEDED: 500,
+    INVALID_OUTPUT: 500,
+    EXIT_ERROR: 500,
+    KILLED: 500,
+    WORKER_START_FAILED: 500,
+    SANDBOX_UNAVAILABLE: 500,
   }
   for (const [code, status] of Object.entries(expected)) {
     const secret = `stderr said ${LEAK} at /srv/x.js`

@@ -11,10 +11,10 @@ const nodeFn = (body) => `let s='';process.stdin.on('data',d=>s+=d).on('end',()=
 
 const dir = functionsDir({
   'echo/index.js': nodeFn(`process.stdout.write(JSON.stringify({success:true,output:req.input}))`),
-  'ctx/index.js': nodeFn(
-    `process.stdout.write(JSON.stringify({success:true,output:{req,env:process.env}}))`,
+  'ctx/index.js': nodeFn(`process.stdout.write(JSON.stringify({success:true,output:{req,env:process.env}}))`),
+  'typed/bootstrap': sh(
+    `cat >/dev/null; echo '{"success":false,"error":{"code":"VALIDATION_ERROR","message":"name is required","details":{"field":"name"}}}'; exit 1`,
   ),
-  'typed/bootstrap': sh(`cat >/dev/null; echo '{"success":false,"error":{"code":"VALIDATION_ERROR","message":"name is required","details":{"field":"name"}}}'; exit 1`),
   'crash/bootstrap': sh(`echo "fatal: exploded" >&2; exit 3`),
   'garbage/bootstrap': sh(`echo "this is not json"`),
   'lastline/bootstrap': sh(`echo "debug 1"; echo "debug 2"; echo '{"success":true,"output":"ok"}'`),
@@ -24,7 +24,9 @@ const dir = functionsDir({
   'flood/bootstrap': sh(`yes 0123456789abcdef`),
   'noread/bootstrap': sh(`echo '{"success":true,"output":"did not read"}'`),
   'slowlog/bootstrap': sh(`echo "first" >&2; sleep 1; echo "second" >&2; echo '{"success":true}'`),
-  'token/bootstrap': sh(`echo "$ALYX_INTERNAL_TOKEN" > "$ALYX_FUNCTION_DIR/../token.tmp"; mv "$ALYX_FUNCTION_DIR/../token.tmp" "$ALYX_FUNCTION_DIR/../token.txt"; sleep 1; echo '{"success":true}'`),
+  'token/bootstrap': sh(
+    `echo "$ALYX_INTERNAL_TOKEN" > "$ALYX_FUNCTION_DIR/../token.tmp"; mv "$ALYX_FUNCTION_DIR/../token.tmp" "$ALYX_FUNCTION_DIR/../token.txt"; sleep 1; echo '{"success":true}'`,
+  ),
   'cobol/index.cob': 'DISPLAY "HI".',
   'empty/README.md': 'no entry here',
 })
@@ -114,7 +116,13 @@ test('INVALID_OUTPUT carries a stdout excerpt; last line wins over earlier logs'
   assert.match(bad.error.details.stdout, /this is not json/)
   const ok = await rt.invoke('lastline')
   assert.equal(ok.output, 'ok')
-  assert.deepEqual(ok.logs.map((l) => [l.source, l.message]), [['stdout', 'debug 1'], ['stdout', 'debug 2']])
+  assert.deepEqual(
+    ok.logs.map((l) => [l.source, l.message]),
+    [
+      ['stdout', 'debug 1'],
+      ['stdout', 'debug 2'],
+    ],
+  )
 })
 
 test('KILLED when the function dies of a signal the runtime did not send', async () => {
@@ -187,14 +195,24 @@ test('onLog receives stderr lines while the function still runs', async () => {
   const started = Date.now()
   const res = await rt.invoke('slowlog', null, { onLog: (e) => seen.push({ e, at: Date.now() - started }) })
   assert.equal(res.success, true)
-  assert.deepEqual(seen.map((s) => s.e.message), ['first', 'second'])
+  assert.deepEqual(
+    seen.map((s) => s.e.message),
+    ['first', 'second'],
+  )
   assert.ok(seen[0].at < 900, `first line arrived after ${seen[0].at} ms, not live`)
   assert.equal(seen[0].e.source, 'stderr')
-  assert.deepEqual(res.logs.map((l) => l.message), ['first', 'second'])
+  assert.deepEqual(
+    res.logs.map((l) => l.message),
+    ['first', 'second'],
+  )
 })
 
 test('a throwing onLog callback does not break the invocation', async () => {
-  const res = await rt.invoke('slowlog', null, { onLog: () => { throw new Error('user bug') } })
+  const res = await rt.invoke('slowlog', null, {
+    onLog: () => {
+      throw new Error('user bug')
+    },
+  })
   assert.equal(res.success, true)
 })
 
@@ -242,7 +260,11 @@ test('100 concurrent invocations, then no zombies', async () => {
 })
 
 test('maxConcurrency queues in FIFO order', async () => {
-  const d = functionsDir({ 'one/bootstrap': sh(`read line; echo "$line" | python3 -c 'import sys,json; print(json.load(sys.stdin)["input"])' >> "$ALYX_FUNCTION_DIR/../order"; sleep 0.1; echo '{"success":true}'`) })
+  const d = functionsDir({
+    'one/bootstrap': sh(
+      `read line; echo "$line" | python3 -c 'import sys,json; print(json.load(sys.stdin)["input"])' >> "$ALYX_FUNCTION_DIR/../order"; sleep 0.1; echo '{"success":true}'`,
+    ),
+  })
   const q = new FunctionRuntime({ functionsDir: d, maxConcurrency: 1 })
   await Promise.all([0, 1, 2, 3, 4].map((i) => q.invoke('one', i)))
   await q.close()

@@ -6,11 +6,15 @@ import assert from 'node:assert/strict'
 import { FunctionRuntime, functionsDir, needs } from './helpers.mjs'
 
 const dir = functionsDir({
-  'pyhog/main.py': "import time\nchunks = []\nfor _ in range(64):\n    chunks.append(b'x' * (16 * 1024 * 1024))\n    time.sleep(0.01)\nprint('{\"success\": true}')\n",
+  'pyhog/main.py':
+    "import time\nchunks = []\nfor _ in range(64):\n    chunks.append(b'x' * (16 * 1024 * 1024))\n    time.sleep(0.01)\nprint('{\"success\": true}')\n",
   'pyhog/manifest.yaml': 'name: pyhog\nmemory: 128mb\n',
   'nodehog/index.js': "const keep = []; for (let i = 0; i < 1e9; i++) keep.push({ i, s: 'x'.repeat(64) + i }); console.log('{\"success\":true}')",
   'nodehog/manifest.yaml': 'name: nodehog\nmemory: 96mb\ntimeout: 60s\n',
-  'shhog/bootstrap': { text: '#!/bin/sh\npython3 -c "import time; b = bytearray(1 << 30); b[::4096] = b\'x\' * len(b[::4096]); time.sleep(5)" &\nwait\n', exec: true },
+  'shhog/bootstrap': {
+    text: '#!/bin/sh\npython3 -c "import time; b = bytearray(1 << 30); b[::4096] = b\'x\' * len(b[::4096]); time.sleep(5)" &\nwait\n',
+    exec: true,
+  },
   'shhog/manifest.yaml': 'name: shhog\nmemory: 128mb\n',
   // The middle process exits, so the hog is no longer a descendant of the
   // leader; it stays in the leader's group.
@@ -18,19 +22,19 @@ const dir = functionsDir({
     'import os, sys, time',
     'if os.fork() == 0:',
     '    if os.fork() == 0:',
-    "        b = bytearray(600 * 1024 * 1024)",
+    '        b = bytearray(600 * 1024 * 1024)',
     "        b[::4096] = b'x' * len(b[::4096])",
     '        time.sleep(10)',
     '    os._exit(0)',
     'os.wait()',
     'time.sleep(3)',
-    "print('{\"success\": true}')",
+    'print(\'{"success": true}\')',
   ].join('\n'),
   'orphanhog/manifest.yaml': 'name: orphanhog\nmemory: 64mb\ntimeout: 20s\n',
   // 80 MB touched once, then shared by four forks: PSS counts it once.
   'sharers/main.py': [
     'import os, time',
-    "b = bytearray(80 * 1024 * 1024)",
+    'b = bytearray(80 * 1024 * 1024)',
     "b[::4096] = b'x' * len(b[::4096])",
     'kids = []',
     'for _ in range(4):',
@@ -40,7 +44,7 @@ const dir = functionsDir({
     '        os._exit(0)',
     '    kids.append(pid)',
     'for k in kids: os.waitpid(k, 0)',
-    "print('{\"success\": true, \"output\": \"shared\"}')",
+    'print(\'{"success": true, "output": "shared"}\')',
   ].join('\n'),
   'sharers/manifest.yaml': 'name: sharers\nmemory: 200mb\ntimeout: 20s\n',
   'hugelimit/index.js': 'console.log("{}")',

@@ -8,7 +8,8 @@ import path from 'node:path'
 import { FunctionRuntime, functionsDir, sh, isAlive, spawnHost, waitFor, zombieChildren } from './helpers.mjs'
 
 // Writes "<pid>" atomically to a file next to the function directories.
-const pidTo = (file, pid = '$$') => `echo ${pid} > "$ALYX_FUNCTION_DIR/../${file}.tmp" && mv "$ALYX_FUNCTION_DIR/../${file}.tmp" "$ALYX_FUNCTION_DIR/../${file}"`
+const pidTo = (file, pid = '$$') =>
+  `echo ${pid} > "$ALYX_FUNCTION_DIR/../${file}.tmp" && mv "$ALYX_FUNCTION_DIR/../${file}.tmp" "$ALYX_FUNCTION_DIR/../${file}"`
 
 const dir = functionsDir({
   // The grandchild inherits stdout and stderr and keeps both open for 300 s.
@@ -16,7 +17,9 @@ const dir = functionsDir({
   // Same, but it only keeps stderr open.
   'leaves-stderr/bootstrap': sh(`cat >/dev/null; sleep 300 >/dev/null & ${pidTo('leaves-stderr.gc', '$!')}; echo '{"success":true,"output":"done"}'`),
   // The response is written by the grandchild, which then lingers.
-  'gc-responds/bootstrap': sh(`cat >/dev/null; (echo '{"success":true,"output":"from grandchild"}'; exec sleep 300) & ${pidTo('gc-responds.gc', '$!')}; sleep 0.2`),
+  'gc-responds/bootstrap': sh(
+    `cat >/dev/null; (echo '{"success":true,"output":"from grandchild"}'; exec sleep 300) & ${pidTo('gc-responds.gc', '$!')}; sleep 0.2`,
+  ),
   // A grandchild that left the process group (setsid) and holds stdout.
   'escapes-group/bootstrap': sh(`cat >/dev/null; setsid sleep 6 & ${pidTo('escapes-group.gc', '$!')}; sleep 0.3; echo '{"success":true,"output":"done"}'`),
   // The long function of the host-exit tests: it and its grandchild hang.
@@ -66,20 +69,17 @@ test('escapes-group: a setsid grandchild holding stdout cannot hold the invocati
 // leader exited, then drop what it had read — a valid response became
 // INVALID_OUTPUT after the full timeout. Now the drain is bounded (1 s) and
 // keeps what arrived.
-test(
-  'escapes-group: the response written before exit is kept, promptly',
-  async () => {
-    const started = Date.now()
-    const res = await rt.invoke('escapes-group', null, { timeoutMs: 4000 })
-    const took = Date.now() - started
-    try {
-      process.kill(readPid('escapes-group.gc'), 'SIGKILL')
-    } catch {}
-    assert.equal(res.success, true, JSON.stringify(res.error))
-    assert.equal(res.output, 'done')
-    assert.ok(took < 2500, `took ${took} ms: the drain waited for the whole timeout`)
-  },
-)
+test('escapes-group: the response written before exit is kept, promptly', async () => {
+  const started = Date.now()
+  const res = await rt.invoke('escapes-group', null, { timeoutMs: 4000 })
+  const took = Date.now() - started
+  try {
+    process.kill(readPid('escapes-group.gc'), 'SIGKILL')
+  } catch {}
+  assert.equal(res.success, true, JSON.stringify(res.error))
+  assert.equal(res.output, 'done')
+  assert.ok(took < 2500, `took ${took} ms: the drain waited for the whole timeout`)
+})
 
 // ---- host exit: a real Node host process ----
 

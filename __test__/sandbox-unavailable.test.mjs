@@ -116,7 +116,10 @@ test('a sandboxed call on a system that cannot enforce it: SANDBOX_UNAVAILABLE, 
   // A warm one: no worker is started for it, by a call or by warmup().
   assert.equal(out.warm.error?.code, 'SANDBOX_UNAVAILABLE', JSON.stringify(out.warm))
   assert.equal(out.warmup, 'SANDBOX_UNAVAILABLE')
-  assert.ok(out.pools.every((p) => p.ready + p.busy === 0), JSON.stringify(out.pools))
+  assert.ok(
+    out.pools.every((p) => p.ready + p.busy === 0),
+    JSON.stringify(out.pools),
+  )
 
   // Decided before admission: not behind the busy function's own slot
   // (its call sleeps 3 s), nor behind the only global slot.

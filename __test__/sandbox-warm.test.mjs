@@ -76,8 +76,7 @@ writeFiles(standbys, {
   'sb/manifest.yaml': 'name: sb\nwarm: { mode: standby, min: 1, max: 1 }\nsandbox: true\n',
 })
 
-const runtime = (dir) =>
-  new FunctionRuntime({ functionsDir: dir, env: { HOST_PID: String(process.pid), OUTSIDE: outside } })
+const runtime = (dir) => new FunctionRuntime({ functionsDir: dir, env: { HOST_PID: String(process.pid), OUTSIDE: outside } })
 
 async function call(rt, name) {
   const res = await rt.invoke(name)

@@ -26,7 +26,8 @@ test.after(() => fs.rmSync(outer, { recursive: true, force: true }))
 
 // Each probe prints a JSON response whose output is what it observed.
 const probe = (body) => sh(`cat >/dev/null\n${body}`)
-const nodeProbe = (body) => `let s='';process.stdin.on('data',d=>s+=d).on('end',async()=>{const out=await (async()=>{${body}})();console.log(JSON.stringify({success:true,output:out}))})`
+const nodeProbe = (body) =>
+  `let s='';process.stdin.on('data',d=>s+=d).on('end',async()=>{const out=await (async()=>{${body}})();console.log(JSON.stringify({success:true,output:out}))})`
 const connect = (port) => `
   const net=require('net');
   return await new Promise((resolve)=>{const c=net.connect(${port},'127.0.0.1');
@@ -181,8 +182,14 @@ test('a runtime write path that does not exist is a diagnostic for every functio
   const rt = runtime({ sandbox: { write: [missing] } })
   try {
     const named = rt.diagnostics().filter((d) => d.message.includes(missing))
-    assert.ok(named.some((d) => d.name === 'write'), 'a function without a manifest sandbox is covered too')
-    assert.ok(named.some((d) => d.name === 'data'), JSON.stringify(named))
+    assert.ok(
+      named.some((d) => d.name === 'write'),
+      'a function without a manifest sandbox is covered too',
+    )
+    assert.ok(
+      named.some((d) => d.name === 'data'),
+      JSON.stringify(named),
+    )
     assert.match(named[0].message, /RuntimeOptions\.sandbox\.write: .* does not exist: skipped/)
     assert.equal(await run(rt, 'readall'), 'read', 'its functions still run, without that path')
   } finally {
@@ -218,7 +225,11 @@ test('invalid sandbox fields are INVALID_MANIFEST naming the field', async () =>
     ['sandbox:\n  network: [70000]', 'sandbox.network[0]'],
     ['sandbox:\n  network: maybe', 'sandbox.network'],
   ]) {
-    assert.throws(() => alyx.parseManifest(`name: x\n${yaml}\n`), (e) => e.message.includes(`${field}:`), yaml)
+    assert.throws(
+      () => alyx.parseManifest(`name: x\n${yaml}\n`),
+      (e) => e.message.includes(`${field}:`),
+      yaml,
+    )
   }
   assert.deepEqual(alyx.parseManifest('name: x\nsandbox:\n  network: [443]\n').sandbox, { read: ['/'], write: [], network: [443] })
   assert.throws(() => new FunctionRuntime({ functionsDir: dir, sandbox: { network: 'yes' } }), TypeError)
@@ -253,7 +264,10 @@ test('a sandboxed spawn still takes the vfork path (strace)', { ...needs('strace
   const r = spawnSync('strace', ['-f', '-e', 'trace=clone,clone3,fork,vfork', process.execPath, '-e', script], { encoding: 'utf8' })
   assert.equal(r.status, 0, r.stderr.slice(-2000))
   const calls = r.stderr.split('\n').filter((l) => /\b(clone3?|v?fork)\(/.test(l))
-  assert.ok(calls.some((l) => l.includes('CLONE_VFORK')), 'no vfork-style spawn')
+  assert.ok(
+    calls.some((l) => l.includes('CLONE_VFORK')),
+    'no vfork-style spawn',
+  )
   // A copy of an address space: fork(), or a clone without CLONE_VM (the
   // function's own shell vforks, which is fine).
   const copies = calls.filter((l) => /\bfork\(/.test(l) || (/clone3?\(/.test(l) && !l.includes('CLONE_VM') && !l.includes('resumed')))

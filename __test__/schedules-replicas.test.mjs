@@ -43,7 +43,11 @@ async function startServer(command, args, ready, pid = (child) => child.pid) {
 
 async function startRedis() {
   const port = await freePort()
-  const server = await startServer('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/)
+  const server = await startServer(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    /Ready to accept connections/,
+  )
   return { ...server, lockSpec: `redis:${port}` }
 }
 
@@ -55,9 +59,7 @@ const pgBinDirs = () => {
     return []
   }
 }
-const which = (cmd) =>
-  [...process.env.PATH.split(path.delimiter), ...pgBinDirs()].map((d) => path.join(d, cmd)).find((p) => fs.existsSync(p)) ??
-  null
+const which = (cmd) => [...process.env.PATH.split(path.delimiter), ...pgBinDirs()].map((d) => path.join(d, cmd)).find((p) => fs.existsSync(p)) ?? null
 
 /** A throwaway cluster (trust auth, loopback, no fsync); as root, run as the postgres user. */
 async function startPostgres() {
@@ -99,7 +101,10 @@ function runReplica(dir, lockSpec, durationMs) {
   child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
   return once(child, 'exit').then(([code]) => {
     assert.equal(code, 0, `replica exited ${code}: ${out}`)
-    return out.trim().split('\n').map((line) => JSON.parse(line))
+    return out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
   })
 }
 
@@ -114,7 +119,10 @@ async function exactlyOnce(lockSpec) {
   const runs = [...a, ...b].filter((e) => e.event === 'run')
   const times = runs.map((r) => r.scheduledAt)
   assert.equal(new Set(times).size, times.length, `a run fired twice: ${times.sort()}`)
-  assert.ok(runs.every((r) => r.success === true), JSON.stringify(runs))
+  assert.ok(
+    runs.every((r) => r.success === true),
+    JSON.stringify(runs),
+  )
   assert.equal(fs.readFileSync(runsFile, 'utf8').trim().split('\n').length, runs.length, 'one process per run')
 
   // Every multiple of the interval while both replicas were up ran, on one of them
@@ -148,7 +156,9 @@ const pgMissing = ['initdb', 'postgres'].filter((c) => !which(c))
 if (process.getuid() === 0 && !userExists('postgres')) pgMissing.push('a "postgres" user')
 if (pgMissing.length) console.error(`\n!!!!! SKIPPING the Postgres lock test: missing ${pgMissing.join(', ')} (install postgresql) !!!!!\n`)
 
-test('two replicas with the Postgres lock: every due run fires exactly once', { skip: pgMissing.length ? `missing ${pgMissing.join(', ')}` : false }, async (t) => {
+test('two replicas with the Postgres lock: every due run fires exactly once', {
+  skip: pgMissing.length ? `missing ${pgMissing.join(', ')}` : false,
+}, async (t) => {
   const pg = await startPostgres()
   t.after(() => pg.stop())
   await exactlyOnce(pg.lockSpec)

@@ -88,7 +88,10 @@ test('one_time: a past instant never fires, a near one fires once; config.input 
 test('skip-if-running: an overlapping run is skipped and reported; with skip_if_running false it overlaps', async (t) => {
   const dir = functionsDir()
   const overlaps = path.join(dir, 'overlaps')
-  const body = (name) => sh(`mkdir "${dir}/${name}.lock" 2>/dev/null || echo overlap >> "${overlaps}-${name}"; sleep 0.7; rmdir "${dir}/${name}.lock" 2>/dev/null; echo '{"success":true}'`)
+  const body = (name) =>
+    sh(
+      `mkdir "${dir}/${name}.lock" 2>/dev/null || echo overlap >> "${overlaps}-${name}"; sleep 0.7; rmdir "${dir}/${name}.lock" 2>/dev/null; echo '{"success":true}'`,
+    )
   writeFiles(dir, {
     'careful/bootstrap': body('careful'),
     'careful/manifest.yaml': 'name: careful\nschedules:\n  - { name: fast, type: interval, expression: 200ms }\n',
@@ -102,10 +105,19 @@ test('skip-if-running: an overlapping run is skipped and reported; with skip_if_
   await sleep(2_000)
   await handle.stop()
   const careful = runs.filter((r) => r.function === 'careful')
-  assert.ok(careful.some((r) => r.skipped === true && !('result' in r)), 'skipped runs are reported')
-  assert.ok(careful.some((r) => r.result?.success), 'and some ran')
+  assert.ok(
+    careful.some((r) => r.skipped === true && !('result' in r)),
+    'skipped runs are reported',
+  )
+  assert.ok(
+    careful.some((r) => r.result?.success),
+    'and some ran',
+  )
   assert.equal(fs.existsSync(`${overlaps}-careful`), false, 'never two at once')
-  assert.equal(runs.some((r) => r.function === 'eager' && r.skipped), false)
+  assert.equal(
+    runs.some((r) => r.function === 'eager' && r.skipped),
+    false,
+  )
   assert.equal(fs.existsSync(`${overlaps}-eager`), true, 'skip_if_running: false lets runs overlap')
 })
 
@@ -127,7 +139,11 @@ test('lock: asked before each run with a per-run key; false or a throw means no 
   assert.match(key, /^alyx:schedule:tick:beat:\d+$/)
   assert.equal(Number(key.split(':').pop()) % 200, 0)
   assert.equal(ttl, 30_000 + 60_000, "the function's timeout plus a minute")
-  handle = rt.startSchedules({ lock: () => { throw new Error('redis down') } })
+  handle = rt.startSchedules({
+    lock: () => {
+      throw new Error('redis down')
+    },
+  })
   await waitFor(() => warnings.some((w) => w.includes('redis down')))
   await handle.stop()
   assert.equal(count(), 0)

@@ -42,17 +42,13 @@ echo "{\\"success\\":true,\\"output\\":\\"ok\\",\\"logs\\":[{\\"level\\":\\"info
     `cat >/dev/null; ${saveToken}; T="$ALYX_INTERNAL_TOKEN"
 echo "{\\"success\\":false,\\"error\\":{\\"code\\":\\"LEAKY\\",\\"message\\":\\"bad token $T\\",\\"details\\":{\\"token\\":\\"$T\\"}}}"; exit 1`,
   ),
-  'tok-error-string/bootstrap': sh(
-    `cat >/dev/null; ${saveToken}; echo "{\\"success\\":false,\\"error\\":\\"bad token $ALYX_INTERNAL_TOKEN\\"}"`,
-  ),
+  'tok-error-string/bootstrap': sh(`cat >/dev/null; ${saveToken}; echo "{\\"success\\":false,\\"error\\":\\"bad token $ALYX_INTERNAL_TOKEN\\"}"`),
   'tok-exit/bootstrap': sh(`cat >/dev/null; ${saveToken}; echo "fatal: token $ALYX_INTERNAL_TOKEN" >&2; exit 3`),
   'tok-garbage/bootstrap': sh(`cat >/dev/null; ${saveToken}; echo "not json, token $ALYX_INTERNAL_TOKEN"; echo "$ALYX_INTERNAL_TOKEN" >&2`),
   'tok-signal/bootstrap': sh(`cat >/dev/null; ${saveToken}; echo "dying with $ALYX_INTERNAL_TOKEN" >&2; kill -SEGV $$`),
   'tok-timeout/bootstrap': sh(`cat >/dev/null; ${saveToken}; echo "hanging with $ALYX_INTERNAL_TOKEN" >&2; sleep 30`),
   // Garbage stdout longer than the 4 KiB excerpt, the token straddling its end.
-  'tok-excerpt/bootstrap': sh(
-    `cat >/dev/null; ${saveToken}; head -c 4064 /dev/zero | tr '\\0' 'x'; echo "$ALYX_INTERNAL_TOKEN and more"`,
-  ),
+  'tok-excerpt/bootstrap': sh(`cat >/dev/null; ${saveToken}; head -c 4064 /dev/zero | tr '\\0' 'x'; echo "$ALYX_INTERNAL_TOKEN and more"`),
 })
 // A symlink inside functionsDir to the decoy outside it.
 fs.symlinkSync(path.join(outer, 'decoy'), path.join(dir, 'evil'))
@@ -146,9 +142,16 @@ test('a symlink inside functionsDir pointing outside is refused (INVALID_FUNCTIO
   assert.equal(res.error?.code, 'INVALID_FUNCTION_NAME', JSON.stringify(res))
   assert.match(res.error.message, /outside the functions directory/)
   absent(decoyMarker)
-  assert.equal(rt.list().some((f) => f.name === 'evil'), false, 'not listed')
+  assert.equal(
+    rt.list().some((f) => f.name === 'evil'),
+    false,
+    'not listed',
+  )
   assert.equal(rt.get('evil'), null)
-  assert.ok(rt.diagnostics().some((d) => d.name === 'evil'), 'explained in diagnostics()')
+  assert.ok(
+    rt.diagnostics().some((d) => d.name === 'evil'),
+    'explained in diagnostics()',
+  )
   // A symlink that stays inside functionsDir is an ordinary function.
   assert.equal((await rt.invoke('alias')).output, 'ok')
 })
@@ -256,7 +259,13 @@ test('token printed to stdout, stderr (plain and structured) and in response log
   assert.ok(!streamed.includes(token), 'token in an onLog entry')
   assert.ok(text.includes('[redacted]'))
   const messages = res.logs.map((l) => `${l.source}:${l.message}`)
-  for (const expected of ['response:response [redacted]', 'response:plain [redacted]', 'stdout:stdout says [redacted]', 'stderr:stderr says [redacted]', 'stderr:structured [redacted]']) {
+  for (const expected of [
+    'response:response [redacted]',
+    'response:plain [redacted]',
+    'stdout:stdout says [redacted]',
+    'stderr:stderr says [redacted]',
+    'stderr:structured [redacted]',
+  ]) {
     assert.ok(messages.includes(expected), `${expected} in ${JSON.stringify(messages)}`)
   }
 })
@@ -282,48 +291,39 @@ test('token in stderr of a function that times out: not in the TIMEOUT result', 
 
 // Regression: a function's own error used to pass through unredacted.
 for (const name of ['tok-error', 'tok-error-string']) {
-  test(
-    `token in the function's own error message and details (${name}): redacted`,
-    async () => {
-      const { res, token, text } = await invokeWithToken(name)
-      assert.equal(res.success, false)
-      assert.ok(!text.includes(token), `token in result: ${text}`)
-      assert.match(res.error.message, /\[redacted\]/)
-    },
-  )
+  test(`token in the function's own error message and details (${name}): redacted`, async () => {
+    const { res, token, text } = await invokeWithToken(name)
+    assert.equal(res.success, false)
+    assert.ok(!text.includes(token), `token in result: ${text}`)
+    assert.match(res.error.message, /\[redacted\]/)
+  })
 }
 
 // Regression: the INVALID_OUTPUT stdout excerpt used to be cut at 4 KiB
 // before redaction, so a token straddling the cut leaked its first half.
-test(
-  'token straddling the end of the INVALID_OUTPUT stdout excerpt: no part of it leaks',
-  async () => {
-    const { res, token, text } = await invokeWithToken('tok-excerpt')
-    assert.equal(res.error?.code, 'INVALID_OUTPUT')
-    assert.ok(!text.includes(token.slice(0, 16)), `a token prefix is in the result: …${res.error.details.stdout.slice(-60)}`)
-  },
-)
+test('token straddling the end of the INVALID_OUTPUT stdout excerpt: no part of it leaks', async () => {
+  const { res, token, text } = await invokeWithToken('tok-excerpt')
+  assert.equal(res.error?.code, 'INVALID_OUTPUT')
+  assert.ok(!text.includes(token.slice(0, 16)), `a token prefix is in the result: …${res.error.details.stdout.slice(-60)}`)
+})
 
 // ---- OS-level isolation through a runtime override (SECURITY.md) ----
 
 // Regression: overriding a default runtime without `extensions` used to drop
 // the default's extensions, so `.py` functions found no runtime at all —
 // including the README's own `python: { command: ["python3", "-S"] }`.
-test(
-  "overriding a default runtime's command keeps its extensions",
-  async () => {
-    const d = path.join(outer, 'override')
-    writeFiles(d, { 'py/main.py': 'import json, sys\njson.load(sys.stdin)\nprint(json.dumps({"success": True, "output": "py"}))\n' })
-    const o = new FunctionRuntime({ functionsDir: d, runtimes: { python: { command: ['python3', '-S'] } } })
-    try {
-      assert.equal(o.get('py')?.runtime, 'python')
-      const res = await o.invoke('py')
-      assert.equal(res.output, 'py', JSON.stringify(res.error))
-    } finally {
-      await o.close()
-    }
-  },
-)
+test("overriding a default runtime's command keeps its extensions", async () => {
+  const d = path.join(outer, 'override')
+  writeFiles(d, { 'py/main.py': 'import json, sys\njson.load(sys.stdin)\nprint(json.dumps({"success": True, "output": "py"}))\n' })
+  const o = new FunctionRuntime({ functionsDir: d, runtimes: { python: { command: ['python3', '-S'] } } })
+  try {
+    assert.equal(o.get('py')?.runtime, 'python')
+    const res = await o.invoke('py')
+    assert.equal(res.output, 'py', JSON.stringify(res.error))
+  } finally {
+    await o.close()
+  }
+})
 
 function bwrapWorks() {
   try {
@@ -365,11 +365,29 @@ test(
     fs.writeFileSync(path.join(outer, 'host-secret.txt'), 'secret')
     const sandbox = [
       'bwrap',
-      '--ro-bind', '/usr', '/usr',
-      '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
-      '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
-      '--ro-bind', d, d, // after --tmpfs /tmp, which would hide it (d is under /tmp here)
-      '--unshare-all', '--die-with-parent',
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      '--symlink',
+      'usr/bin',
+      '/bin',
+      '--symlink',
+      'usr/lib',
+      '/lib',
+      '--symlink',
+      'usr/lib64',
+      '/lib64',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--tmpfs',
+      '/tmp',
+      '--ro-bind',
+      d,
+      d, // after --tmpfs /tmp, which would hide it (d is under /tmp here)
+      '--unshare-all',
+      '--die-with-parent',
       '--',
     ]
     const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => fs.existsSync(p))
@@ -390,13 +408,16 @@ test(
       // The escaper lived in the sandbox's pid namespace: it died with it.
       assert.ok(esc.durationMs < 3000, `took ${esc.durationMs} ms`)
       const withMarker = () =>
-        fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-          try {
-            return fs.readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(marker)
-          } catch {
-            return false
-          }
-        })
+        fs
+          .readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .filter((p) => {
+            try {
+              return fs.readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(marker)
+            } catch {
+              return false
+            }
+          })
       const started = Date.now()
       while (withMarker().length && Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 20))
       assert.deepEqual(withMarker(), [], 'a sandboxed process outlived its invocation')

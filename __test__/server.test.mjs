@@ -116,7 +116,10 @@ test('dev server: 504, 500 without leaks, routes of new functions picked up live
     assert.equal(late.status, 200)
     assert.equal(late.body, 'late')
     const listed = await call(`${server.url}/_functions`)
-    assert.deepEqual(listed.body.functions.map((f) => f.name), ['beat', 'crash', 'late', 'slow'])
+    assert.deepEqual(
+      listed.body.functions.map((f) => f.name),
+      ['beat', 'crash', 'late', 'slow'],
+    )
     await waitFor(() => /\[schedule\] beat\/fast \S+ ok/.test(server.stdout))
     assert.equal(listed.body.functions[0].dir, undefined, 'server paths are not exposed')
   } finally {

@@ -5,7 +5,7 @@ import test from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { FunctionRuntime, functionsDir, sleep, waitFor, } from './helpers.mjs'
+import { FunctionRuntime, functionsDir, sleep, waitFor } from './helpers.mjs'
 
 const SECRET = 'a shared token secret, 32+ bytes long'
 
@@ -64,7 +64,10 @@ test('a token in a log timestamp (response and stderr) is redacted, in the resul
     assert.equal(res.success, true, JSON.stringify(res))
     assert.ok(!JSON.stringify(res).includes(t), JSON.stringify(res.logs))
     assert.ok(!JSON.stringify(streamed).includes(t))
-    assert.deepEqual(res.logs.map((l) => l.timestamp), ['[redacted]', '[redacted]'])
+    assert.deepEqual(
+      res.logs.map((l) => l.timestamp),
+      ['[redacted]', '[redacted]'],
+    )
   } finally {
     await rt.close()
   }

@@ -81,13 +81,20 @@ test('a warm function whose directory is swapped for a symlink out of the functi
     assert.match(refused.error.message, /outside the functions directory/)
     // Processes started before the swap stop (their cwd moved with it).
     await waitFor(() => before.every((pid) => startTime(pid) === null))
-    const cwds = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => {
-      try {
-        return fs.readlinkSync(`/proc/${p}/cwd`)
-      } catch {
-        return ''
-      }
-    })
-    assert.deepEqual(cwds.filter((c) => c.startsWith(outside)), [], 'no process runs in the outside directory')
+    const cwds = fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map((p) => {
+        try {
+          return fs.readlinkSync(`/proc/${p}/cwd`)
+        } catch {
+          return ''
+        }
+      })
+    assert.deepEqual(
+      cwds.filter((c) => c.startsWith(outside)),
+      [],
+      'no process runs in the outside directory',
+    )
   })
 })

@@ -44,8 +44,11 @@ for (const [lang, command] of Object.entries(commands)) {
   })
 }
 
-test('python SDK worker: a coroutine handler runs inside one task for the worker; awaiting works, and so do loop-bound objects and current_task', needs('python3'), async () => {
-  const py = `import asyncio, os, sys
+test(
+  'python SDK worker: a coroutine handler runs inside one task for the worker; awaiting works, and so do loop-bound objects and current_task',
+  needs('python3'),
+  async () => {
+    const py = `import asyncio, os, sys
 sys.path.insert(0, ${JSON.stringify(sdk('python'))})
 import alyx
 
@@ -73,25 +76,26 @@ async def main(input, ctx):
 
 alyx.handler(main)
 `
-  const dir = functionsDir({ 'a/main.py': py })
-  const rt = new FunctionRuntime({ functionsDir: dir, warm: { a: { min: 1, max: 1 } } })
-  try {
-    const one = await rt.invoke('a', { ms: 50 })
-    assert.equal(one.success, true, JSON.stringify(one))
-    assert.ok(one.output.slept >= 0.045, `awaited asyncio.sleep (${one.output.slept})`)
-    assert.equal(one.output.task, true, 'runs in a task: asyncio.timeout and TaskGroup work')
-    assert.equal(one.output.rid, one.requestId)
-    const quick = await rt.invoke('a', { sync: true })
-    assert.deepEqual(quick.output, { slept: 0, rid: quick.requestId }, 'a call that never suspends')
-    const failed = await rt.invoke('a', { fail: true })
-    assert.equal(failed.error.code, 'FUNCTION_ERROR')
-    assert.equal(failed.error.message, `bad ${failed.requestId}`)
-    const two = await rt.invoke('a', { ms: 20 })
-    assert.equal(two.success, true, JSON.stringify(two))
-    assert.equal(two.output.pid, one.output.pid)
-    assert.equal(two.output.sameLoop, true, 'one event loop for the worker')
-    assert.equal(two.output.queued, 2, 'a loop-bound object survives between calls')
-  } finally {
-    await rt.close()
-  }
-})
+    const dir = functionsDir({ 'a/main.py': py })
+    const rt = new FunctionRuntime({ functionsDir: dir, warm: { a: { min: 1, max: 1 } } })
+    try {
+      const one = await rt.invoke('a', { ms: 50 })
+      assert.equal(one.success, true, JSON.stringify(one))
+      assert.ok(one.output.slept >= 0.045, `awaited asyncio.sleep (${one.output.slept})`)
+      assert.equal(one.output.task, true, 'runs in a task: asyncio.timeout and TaskGroup work')
+      assert.equal(one.output.rid, one.requestId)
+      const quick = await rt.invoke('a', { sync: true })
+      assert.deepEqual(quick.output, { slept: 0, rid: quick.requestId }, 'a call that never suspends')
+      const failed = await rt.invoke('a', { fail: true })
+      assert.equal(failed.error.code, 'FUNCTION_ERROR')
+      assert.equal(failed.error.message, `bad ${failed.requestId}`)
+      const two = await rt.invoke('a', { ms: 20 })
+      assert.equal(two.success, true, JSON.stringify(two))
+      assert.equal(two.output.pid, one.output.pid)
+      assert.equal(two.output.sameLoop, true, 'one event loop for the worker')
+      assert.equal(two.output.queued, 2, 'a loop-bound object survives between calls')
+    } finally {
+      await rt.close()
+    }
+  },
+)

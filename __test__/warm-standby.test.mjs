@@ -49,7 +49,10 @@ test('a call takes a process started before it; each call a fresh process; a rep
     assert.equal(r.output.requestIdEnv, null, 'no per-call variables in a standby env')
     assert.equal(r.output.requestId, r.requestId)
     assert.deepEqual(r.output.callEnv, { K: 'v' })
-    assert.deepEqual(r.logs.map((l) => l.message), [`handled ${r.requestId}`])
+    assert.deepEqual(
+      r.logs.map((l) => l.message),
+      [`handled ${r.requestId}`],
+    )
     await waitFor(() => rt.pools()[0].ready === 1)
     const next = rt.pools()[0].pids[0]
     assert.notEqual(next, waiting)
@@ -122,7 +125,10 @@ test('close() leaves no standby process', async () => {
   assert.equal(pids.length, 2)
   const snap = pids.map((pid) => [pid, startTime(pid)])
   await rt.close()
-  assert.deepEqual(snap.filter(([pid, st]) => st !== null && startTime(pid) === st), [])
+  assert.deepEqual(
+    snap.filter(([pid, st]) => st !== null && startTime(pid) === st),
+    [],
+  )
   assert.equal(zombieChildren(), 0)
 })
 

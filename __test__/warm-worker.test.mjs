@@ -42,7 +42,10 @@ test('a node worker serves many calls in one process; globals persist; per-call 
     assert.deepEqual(a.output.callEnv, { CALL_VAR: 'x' })
     assert.deepEqual(a.output.input, { n: 1 })
     // Start-up stderr goes to the first call.
-    assert.ok(a.logs.some((l) => l.message === `booting ${a.output.pid}`), JSON.stringify(a.logs))
+    assert.ok(
+      a.logs.some((l) => l.message === `booting ${a.output.pid}`),
+      JSON.stringify(a.logs),
+    )
     const b = await rt.invoke('w', { n: 2 })
     assert.equal(b.output.pid, a.output.pid)
     assert.equal(b.output.served, a.output.served + 1)
@@ -51,7 +54,10 @@ test('a node worker serves many calls in one process; globals persist; per-call 
     assert.equal(f.success, false)
     assert.equal(f.error.code, 'VALIDATION_ERROR')
     const s = await rt.invoke('w', { op: 'stdout' })
-    assert.deepEqual(s.logs.map((l) => [l.source, l.message]), [['stdout', 'a stdout log line']])
+    assert.deepEqual(
+      s.logs.map((l) => [l.source, l.message]),
+      [['stdout', 'a stdout log line']],
+    )
     const [pool] = rt.pools()
     assert.equal(pool.name, 'w')
     assert.equal(pool.mode, 'worker')
@@ -123,15 +129,19 @@ test('stderr lines reach their own call under concurrency, none lost, onLog live
     const calls = Array.from({ length: 24 }, (_, i) => {
       const seen = []
       const tag = `t${i}`
-      return rt
-        .invoke('w', { op: 'log', tag, lines: 40 }, { onLog: (e) => seen.push(e.message) })
-        .then((r) => ({ r, seen, tag }))
+      return rt.invoke('w', { op: 'log', tag, lines: 40 }, { onLog: (e) => seen.push(e.message) }).then((r) => ({ r, seen, tag }))
     })
     for (const { r, seen, tag } of await Promise.all(calls)) {
       assert.equal(r.success, true, JSON.stringify(r.error))
       const mine = r.logs.map((l) => l.message).filter((m) => !m.startsWith('booting'))
-      assert.deepEqual(mine, Array.from({ length: 40 }, (_, i) => `${tag} line ${i}`))
-      assert.deepEqual(seen.filter((m) => !m.startsWith('booting')), mine)
+      assert.deepEqual(
+        mine,
+        Array.from({ length: 40 }, (_, i) => `${tag} line ${i}`),
+      )
+      assert.deepEqual(
+        seen.filter((m) => !m.startsWith('booting')),
+        mine,
+      )
     }
   })
 })
@@ -145,8 +155,14 @@ test('calls beyond max wait FIFO for a worker; maxConcurrency counts calls, not 
     await waitFor(() => rt.pools()[0].busy === 1)
     const rest = [1, 2, 3, 4].map((i) => rt.invoke('w', { i }).then((r) => order.push([i, r.output.served])))
     await Promise.all([first, ...rest])
-    assert.deepEqual(order.map(([i]) => i), [1, 2, 3, 4])
-    assert.deepEqual(order.map(([, s]) => s), [2, 3, 4, 5])
+    assert.deepEqual(
+      order.map(([i]) => i),
+      [1, 2, 3, 4],
+    )
+    assert.deepEqual(
+      order.map(([, s]) => s),
+      [2, 3, 4, 5],
+    )
   })
   const two = warmDir('  min: 3\n  max: 3')
   await withRuntime(two, { maxConcurrency: 1 }, async (rt) => {
@@ -348,7 +364,10 @@ test('protocol edges: a marker after unfinished text ends the call; a missing ma
     const glued = await rt.invoke('w', { op: 'glued' })
     assert.equal(glued.success, true, JSON.stringify(glued.error))
     assert.equal(glued.output, 'glued')
-    assert.deepEqual(glued.logs.filter((l) => !l.message.startsWith('booting')).map((l) => l.message), ['progress...'])
+    assert.deepEqual(
+      glued.logs.filter((l) => !l.message.startsWith('booting')).map((l) => l.message),
+      ['progress...'],
+    )
     const next = await rt.invoke('w', {})
     assert.equal(next.success, true)
     const noEnd = await rt.invoke('w', { op: 'noend' }, { timeoutMs: 400 })

@@ -78,10 +78,16 @@ test('new directory → added and in list(); deleted → removed; renamed → re
     assert.ok(w.rt.list().some((f) => f.name === 'fresh'))
     fs.renameSync(path.join(w.dir, 'fresh'), path.join(w.dir, 'renamed'))
     await waitFor(() => w.of('removed', 'fresh').length === 1 && w.of('added', 'renamed').length === 1)
-    assert.deepEqual(w.rt.list().map((f) => f.name), ['keep', 'renamed'])
+    assert.deepEqual(
+      w.rt.list().map((f) => f.name),
+      ['keep', 'renamed'],
+    )
     fs.rmSync(path.join(w.dir, 'renamed'), { recursive: true })
     await waitFor(() => w.of('removed', 'renamed').length === 1)
-    assert.deepEqual(w.rt.list().map((f) => f.name), ['keep'])
+    assert.deepEqual(
+      w.rt.list().map((f) => f.name),
+      ['keep'],
+    )
     assert.equal(w.of('changed', 'keep').length, 0)
   } finally {
     await w.rt.close()
@@ -108,7 +114,8 @@ test('invalid manifest → error event and diagnostic; fixed manifest → change
 test('build step re-runs on edit, reporting success and failure, never triggering itself', async () => {
   const w = await watching({
     'b/manifest.yaml': 'name: b\nruntime: node\nbuild:\n  command: sh\n  args: [build.sh]\n  output: dist/index.js\n',
-    'b/build.sh': 'grep -q FAIL src.txt && { echo "syntax error in src.txt" >&2; exit 1; }; mkdir -p dist; echo "process.stdin.resume();process.stdin.on(\'end\',()=>console.log(JSON.stringify({success:true,output:\'$(cat src.txt)\'})))" > dist/index.js',
+    'b/build.sh':
+      'grep -q FAIL src.txt && { echo "syntax error in src.txt" >&2; exit 1; }; mkdir -p dist; echo "process.stdin.resume();process.stdin.on(\'end\',()=>console.log(JSON.stringify({success:true,output:\'$(cat src.txt)\'})))" > dist/index.js',
     'b/src.txt': 'one',
   })
   try {

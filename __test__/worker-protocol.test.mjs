@@ -91,39 +91,48 @@ for (const [name, target] of Object.entries(targets)) {
     return startWorker(target.argv(d), d, env)
   }
 
-  test(`${name} SDK worker: ready, then each call answered with its request_id, its prints and logs before its own end marker, stdout clean`, needs(...target.needs), async () => {
-    const worker = await start()
-    const reqs = [1, 2, 3].map((i) => request({ mode: 'probe', n: i }, { auth: { id: `u${i}` } }))
-    const ids = reqs.map((r) => r.request_id)
-    const results = []
-    for (const req of reqs) results.push(await worker.call(req))
-    results.forEach((result, i) => assertProbeCall(target, result, reqs[i], ids))
-    // Globals persist: one process served all three.
-    assert.deepEqual(results.map((r) => r.response.output.calls), [1, 2, 3])
-    assert.deepEqual(new Set(results.map((r) => r.response.output.pid)).size, 1)
-    // Start-up output (before ready, on stdout and stderr alike) is logged to the first call, first.
-    const firstLogs = results[0].logs
-    for (const line of ['startup stdout', 'startup stderr']) {
-      assert.ok(firstLogs.includes(line), describe(results[0]))
-      assert.ok(firstLogs.indexOf(line) < firstLogs.indexOf(`stderr ${ids[0]}`), describe(results[0]))
-      assert.ok(!results[1].logs.includes(line))
-    }
-    assert.deepEqual(worker.noise, [], 'stdout carried only protocol lines')
-    assert.equal(worker.exit, null)
-  })
+  test(
+    `${name} SDK worker: ready, then each call answered with its request_id, its prints and logs before its own end marker, stdout clean`,
+    needs(...target.needs),
+    async () => {
+      const worker = await start()
+      const reqs = [1, 2, 3].map((i) => request({ mode: 'probe', n: i }, { auth: { id: `u${i}` } }))
+      const ids = reqs.map((r) => r.request_id)
+      const results = []
+      for (const req of reqs) results.push(await worker.call(req))
+      results.forEach((result, i) => assertProbeCall(target, result, reqs[i], ids))
+      // Globals persist: one process served all three.
+      assert.deepEqual(
+        results.map((r) => r.response.output.calls),
+        [1, 2, 3],
+      )
+      assert.deepEqual(new Set(results.map((r) => r.response.output.pid)).size, 1)
+      // Start-up output (before ready, on stdout and stderr alike) is logged to the first call, first.
+      const firstLogs = results[0].logs
+      for (const line of ['startup stdout', 'startup stderr']) {
+        assert.ok(firstLogs.includes(line), describe(results[0]))
+        assert.ok(firstLogs.indexOf(line) < firstLogs.indexOf(`stderr ${ids[0]}`), describe(results[0]))
+        assert.ok(!results[1].logs.includes(line))
+      }
+      assert.deepEqual(worker.noise, [], 'stdout carried only protocol lines')
+      assert.equal(worker.exit, null)
+    },
+  )
 
   // Go and Deno cannot see every write to stderr (docs/SDK.md, "Worker mode").
-  if (target.partialLines) test(`${name} SDK worker: a print or log line left unfinished does not swallow the next log line or the end marker`, needs(...target.needs), async () => {
-    const worker = await start()
-    const reqs = [request({ mode: 'probe', partial: true }), request({ mode: 'probe' })]
-    const ids = reqs.map((r) => r.request_id)
-    for (const req of reqs) {
-      const result = await worker.call(req)
-      assertProbeCall(target, result, req, ids)
-      if (req.input.partial) for (const line of [`partial A ${req.request_id}`, `partial B ${req.request_id}`]) assert.ok(result.logs.includes(line), describe(result))
-      assert.ok(!result.logs.includes(''), `no empty line: ${describe(result)}`)
-    }
-  })
+  if (target.partialLines)
+    test(`${name} SDK worker: a print or log line left unfinished does not swallow the next log line or the end marker`, needs(...target.needs), async () => {
+      const worker = await start()
+      const reqs = [request({ mode: 'probe', partial: true }), request({ mode: 'probe' })]
+      const ids = reqs.map((r) => r.request_id)
+      for (const req of reqs) {
+        const result = await worker.call(req)
+        assertProbeCall(target, result, req, ids)
+        if (req.input.partial)
+          for (const line of [`partial A ${req.request_id}`, `partial B ${req.request_id}`]) assert.ok(result.logs.includes(line), describe(result))
+        assert.ok(!result.logs.includes(''), `no empty line: ${describe(result)}`)
+      }
+    })
 
   test(`${name} SDK worker: back-to-back requests, a 2 MiB one among them, answered in order with their own logs`, needs(...target.needs), async () => {
     const worker = await start({ PYTHONUNBUFFERED: '' }) // Python: the SDK flushes by itself
@@ -142,39 +151,43 @@ for (const [name, target] of Object.entries(targets)) {
     assert.deepEqual(worker.noise, [])
   })
 
-  test(`${name} SDK worker: per-call ALYX_ variables, auth and env set in the process env during the call, restored after`, needs(...target.needs), async () => {
-    const worker = await start({ PRESET: 'worker' })
-    const auth = { id: 'u1', email: 'a@b.c', role: 'admin' }
-    const first = request({ mode: 'probe', sample: true }, { auth, env: { CALL_ENV: 'yes', PRESET: 'call' } })
-    const during = await worker.call(first)
-    assertProbeCall(target, during, first, [first.request_id])
-    assert.deepEqual(during.response.output.env, {
-      ALYX_REQUEST_ID: first.request_id,
-      ALYX_INTERNAL_TOKEN: first.context.internal_token,
-      ALYX_DEADLINE_MS: String(first.context.deadline_ms),
-      ALYX_AUTH: during.response.output.env.ALYX_AUTH,
-      CALL_ENV: 'yes',
-      PRESET: 'call',
-    })
-    assert.deepEqual(JSON.parse(during.response.output.env.ALYX_AUTH), auth)
-    assert.equal(during.response.output.requestId, first.request_id)
+  test(
+    `${name} SDK worker: per-call ALYX_ variables, auth and env set in the process env during the call, restored after`,
+    needs(...target.needs),
+    async () => {
+      const worker = await start({ PRESET: 'worker' })
+      const auth = { id: 'u1', email: 'a@b.c', role: 'admin' }
+      const first = request({ mode: 'probe', sample: true }, { auth, env: { CALL_ENV: 'yes', PRESET: 'call' } })
+      const during = await worker.call(first)
+      assertProbeCall(target, during, first, [first.request_id])
+      assert.deepEqual(during.response.output.env, {
+        ALYX_REQUEST_ID: first.request_id,
+        ALYX_INTERNAL_TOKEN: first.context.internal_token,
+        ALYX_DEADLINE_MS: String(first.context.deadline_ms),
+        ALYX_AUTH: during.response.output.env.ALYX_AUTH,
+        CALL_ENV: 'yes',
+        PRESET: 'call',
+      })
+      assert.deepEqual(JSON.parse(during.response.output.env.ALYX_AUTH), auth)
+      assert.equal(during.response.output.requestId, first.request_id)
 
-    // The probe samples its env 50 ms after the call, while the worker waits for the next one.
-    const sampleLine = await worker.until(() => worker.pendingStderr.find((l) => l.startsWith('sample ')), 'the between-calls env sample')
-    const nulls = { ALYX_REQUEST_ID: null, ALYX_INTERNAL_TOKEN: null, ALYX_DEADLINE_MS: null, ALYX_AUTH: null, CALL_ENV: null }
-    assert.deepEqual(JSON.parse(sampleLine.slice('sample '.length)), { ...nulls, PRESET: 'worker' })
+      // The probe samples its env 50 ms after the call, while the worker waits for the next one.
+      const sampleLine = await worker.until(() => worker.pendingStderr.find((l) => l.startsWith('sample ')), 'the between-calls env sample')
+      const nulls = { ALYX_REQUEST_ID: null, ALYX_INTERNAL_TOKEN: null, ALYX_DEADLINE_MS: null, ALYX_AUTH: null, CALL_ENV: null }
+      assert.deepEqual(JSON.parse(sampleLine.slice('sample '.length)), { ...nulls, PRESET: 'worker' })
 
-    // An anonymous call without env: nothing of the first call is left.
-    const second = request({ mode: 'probe' })
-    const after = await worker.call(second)
-    assertOwnCall(after, second, [first.request_id, second.request_id])
-    assert.equal(after.response.output.env.ALYX_AUTH, 'null')
-    assert.equal(after.response.output.env.CALL_ENV, null)
-    assert.equal(after.response.output.env.PRESET, 'worker')
-    assert.equal(after.response.output.env.ALYX_REQUEST_ID, second.request_id)
-    // A line written between calls is a log of the next call.
-    assert.ok(after.logs.includes(sampleLine), describe(after))
-  })
+      // An anonymous call without env: nothing of the first call is left.
+      const second = request({ mode: 'probe' })
+      const after = await worker.call(second)
+      assertOwnCall(after, second, [first.request_id, second.request_id])
+      assert.equal(after.response.output.env.ALYX_AUTH, 'null')
+      assert.equal(after.response.output.env.CALL_ENV, null)
+      assert.equal(after.response.output.env.PRESET, 'worker')
+      assert.equal(after.response.output.env.ALYX_REQUEST_ID, second.request_id)
+      // A line written between calls is a log of the next call.
+      assert.ok(after.logs.includes(sampleLine), describe(after))
+    },
+  )
 
   test(`${name} SDK worker: an exception or typed error fails only its own call; the worker keeps serving`, needs(...target.needs), async () => {
     const worker = await start()
@@ -190,11 +203,18 @@ for (const [name, target] of Object.entries(targets)) {
     assert.match(crashed.response.error.message, new RegExp(`boom ${crash.request_id}`))
     const trace = structured(crashed.logs).find((l) => l.level === 'error' && l.data)
     assert.match(JSON.stringify(trace?.data), /boom/, describe(crashed))
-    assert.ok(structured(crashed.logs).some((l) => l.message === `log ${crash.request_id}`), 'logs before the throw kept')
+    assert.ok(
+      structured(crashed.logs).some((l) => l.message === `log ${crash.request_id}`),
+      'logs before the throw kept',
+    )
 
     const refused = await worker.call(typed)
     assertOwnCall(refused, typed, ids)
-    assert.deepEqual(refused.response, { success: false, error: { code: 'VALIDATION_ERROR', message: 'name is required', details: { field: 'name' } }, request_id: typed.request_id })
+    assert.deepEqual(refused.response, {
+      success: false,
+      error: { code: 'VALIDATION_ERROR', message: 'name is required', details: { field: 'name' } },
+      request_id: typed.request_id,
+    })
 
     const served = await worker.call(fine)
     assertProbeCall(target, served, fine, ids)
@@ -243,20 +263,24 @@ for (const [name, target] of Object.entries(rawTargets)) {
   const d = rawDir(name)
   const start = () => startWorker(target.argv(d), d)
 
-  test(`${name} worker: calls one at a time and back to back, each answered with its id and its log before its end marker`, needs(...target.needs), async () => {
-    const worker = await start()
-    const reqs = ['Ada', 'Grace', 'Linus', 'Barbara', 'Ken'].map((n) => request({ name: n }))
-    const ids = reqs.map((r) => r.request_id)
-    const results = [await worker.call(reqs[0]), await worker.call(reqs[1])]
-    for (const req of reqs.slice(2)) worker.send(req)
-    for (let i = 2; i < reqs.length; i++) results.push(await worker.next())
-    results.forEach((result, i) => {
-      assertOwnCall(result, reqs[i], ids)
-      assert.deepEqual(result.response, { success: true, output: { message: `Hello, ${reqs[i].input.name}!` }, request_id: ids[i] })
-      assert.deepEqual(result.logs, [`handling ${ids[i]}`])
-    })
-    assert.deepEqual(worker.noise, [])
-  })
+  test(
+    `${name} worker: calls one at a time and back to back, each answered with its id and its log before its end marker`,
+    needs(...target.needs),
+    async () => {
+      const worker = await start()
+      const reqs = ['Ada', 'Grace', 'Linus', 'Barbara', 'Ken'].map((n) => request({ name: n }))
+      const ids = reqs.map((r) => r.request_id)
+      const results = [await worker.call(reqs[0]), await worker.call(reqs[1])]
+      for (const req of reqs.slice(2)) worker.send(req)
+      for (let i = 2; i < reqs.length; i++) results.push(await worker.next())
+      results.forEach((result, i) => {
+        assertOwnCall(result, reqs[i], ids)
+        assert.deepEqual(result.response, { success: true, output: { message: `Hello, ${reqs[i].input.name}!` }, request_id: ids[i] })
+        assert.deepEqual(result.logs, [`handling ${ids[i]}`])
+      })
+      assert.deepEqual(worker.noise, [])
+    },
+  )
 
   test(`${name} worker: a failing call fails alone, and the worker exits 0 when stdin closes`, needs(...target.needs), async () => {
     const worker = await start()
@@ -279,7 +303,10 @@ for (const [name, target] of Object.entries(rawTargets)) {
 
 test('docs/PROTOCOL.md shows the two raw workers exactly as tested here', () => {
   const doc = fs.readFileSync(path.join(root, 'docs', 'PROTOCOL.md'), 'utf8')
-  for (const [name, file] of [['raw-python', 'main.py'], ['raw-node', 'index.mjs']]) {
+  for (const [name, file] of [
+    ['raw-python', 'main.py'],
+    ['raw-node', 'index.mjs'],
+  ]) {
     const code = fs.readFileSync(path.join(rawDir(name), file), 'utf8').trim()
     assert.ok(doc.includes(code), `docs/PROTOCOL.md lacks ${name}/${file} verbatim`)
   }

@@ -75,13 +75,18 @@ async function main() {
 
 function get(url, agent) {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text}`))
-        resolve(JSON.parse(text))
+    http
+      .get(url, { agent }, (res) => {
+        let text = ''
+        res
+          .setEncoding('utf8')
+          .on('data', (d) => (text += d))
+          .on('end', () => {
+            if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text}`))
+            resolve(JSON.parse(text))
+          })
       })
-    }).on('error', reject)
+      .on('error', reject)
   })
 }
 
@@ -90,11 +95,17 @@ function report(runs, loadBefore) {
   const bare = median(runs.bare.map((r) => r.perSec))
   const viaHttp = median(runs.http.map((r) => r.perSec))
   const ratio = viaHttp / bare
-  const row = (name, list) => `| ${name} | ${list.map((r) => r.perSec.toFixed(0)).join(' / ')} | ${median(list.map((r) => r.perSec)).toFixed(0)} | ${median(list.map((r) => r.p50)).toFixed(2)} | ${median(list.map((r) => r.p99)).toFixed(2)} |`
+  const row = (name, list) =>
+    `| ${name} | ${list.map((r) => r.perSec.toFixed(0)).join(' / ')} | ${median(list.map((r) => r.perSec)).toFixed(0)} | ${median(list.map((r) => r.p50)).toFixed(2)} | ${median(list.map((r) => r.p99)).toFixed(2)} |`
   const text = `${START}
 ## HTTP (issue 16)
 
-\`npm run bench:http\` (${m.date}, ${m.nproc} × ${m.cpu}, ${m.node}, ${m.go}; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}): a Go echo function on a route, ${CONCURRENCY} closed-loop callers, ${n} calls per run, ${reps} alternating runs per arm in one process. \`http\` is \`GET /echo?i=N\` through \`createNodeHandler\` on node:http with a keep-alive client in the same process (so the client's cost counts against it); \`bare\` is \`rt.invoke("echo", { i })\`.
+\`npm run bench:http\` (${m.date}, ${m.nproc} × ${m.cpu}, ${m.node}, ${m.go}; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(
+      ' ',
+    )}): a Go echo function on a route, ${CONCURRENCY} closed-loop callers, ${n} calls per run, ${reps} alternating runs per arm in one process. \`http\` is \`GET /echo?i=N\` through \`createNodeHandler\` on node:http with a keep-alive client in the same process (so the client's cost counts against it); \`bare\` is \`rt.invoke("echo", { i })\`.
 
 | arm | requests/s per run | median | p50 ms | p99 ms |
 |---|---|---|---|---|

@@ -42,8 +42,10 @@ async function measure() {
   const addon = addonInfo()
   if (addon.missing) throw new Error(`no addon at ${addon.file}: run \`npm run build\` first`)
   if (addon.debug && !smoke && !flag('--allow-debug')) {
-    throw new Error(`${addon.file} is a debug build (${addon.sizeMb} MB, has .debug_info): its figures would be meaningless. ` +
-      'Run `npm run build` (release), or point ALYX_BENCH_PACKAGE at a package root with a release build; --allow-debug overrides.')
+    throw new Error(
+      `${addon.file} is a debug build (${addon.sizeMb} MB, has .debug_info): its figures would be meaningless. ` +
+        'Run `npm run build` (release), or point ALYX_BENCH_PACKAGE at a package root with a release build; --allow-debug overrides.',
+    )
   }
   if (addon.debug) console.error(`note: measuring a debug build of the addon (${addon.file})`)
   const reps = Number(value('--reps', smoke ? 1 : 3))
@@ -75,8 +77,15 @@ async function measure() {
     }
     const spawnInfo = smoke ? null : spawnPath(s.functionsDir, s.fns.c, work)
     return {
-      machine: m, addon, reps, loadBefore, loadAfter: os.loadavg(), ballast: ballastInfo, spawn: spawnInfo,
-      fns: { python: s.fns.python?.program }, results,
+      machine: m,
+      addon,
+      reps,
+      loadBefore,
+      loadAfter: os.loadavg(),
+      ballast: ballastInfo,
+      spawn: spawnInfo,
+      fns: { python: s.fns.python?.program },
+      results,
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
@@ -115,7 +124,10 @@ async function main() {
 
 function write(runs) {
   const agg = aggregate(runs)
-  const spawnInfo = runs.map((r) => r.spawn).filter(Boolean).pop()
+  const spawnInfo = runs
+    .map((r) => r.spawn)
+    .filter(Boolean)
+    .pop()
   console.log(consoleSummary(agg))
   const out = value('--out', path.join(root, 'BENCHMARKS.md'))
   fs.writeFileSync(out, render({ runs, agg, spawn: spawnInfo, smoke: false, analysis: analysis() }) + keptSections(out))
@@ -145,7 +157,9 @@ function runWarm(extra) {
   })
 }
 
-main().then(() => (flag('--report') ? null : runWarm(smoke ? ['--smoke'] : []))).catch((e) => {
-  console.error(e)
-  process.exit(1)
-})
+main()
+  .then(() => (flag('--report') ? null : runWarm(smoke ? ['--smoke'] : [])))
+  .catch((e) => {
+    console.error(e)
+    process.exit(1)
+  })

@@ -24,7 +24,11 @@ const conc = Number(value('--conc', 1))
 const out = args.includes('--no-write') ? null : value('--out', path.join(here, '..', 'BENCHMARKS.md'))
 const TARGET_MS = 0.2
 
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
 
 async function measure() {
   const work = makeWorkDir()
@@ -70,15 +74,17 @@ function section(rows, before, after) {
     '',
     '| round | unsandboxed p50 / p99 ms | sandboxed p50 / p99 ms | overhead p50 ms | sandboxed ÷ unsandboxed inv/s |',
     '| --- | --- | --- | --- | --- |',
-    ...rows.map((r) =>
-      `| ${r.round} | ${f(r.plain.p50)} / ${f(r.plain.p99)} | ${f(r.sandboxed.p50)} / ${f(r.sandboxed.p99)} | ${f(r.overhead)} | ${f(r.sandboxed.perSec / r.plain.perSec, 2)}× |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.round} | ${f(r.plain.p50)} / ${f(r.plain.p99)} | ${f(r.sandboxed.p50)} / ${f(r.sandboxed.p99)} | ${f(r.overhead)} | ${f(r.sandboxed.perSec / r.plain.perSec, 2)}× |`,
+    ),
     '',
     'What a sandboxed process costs on the host (crates/core/src/sandbox/, timed stage by stage at load 3–4): a private temp dir' +
       ' (mkdir + open, 34–61 µs; its removal is an unlink whose inode release — a synchronous device discard on this ext4 `discard` mount,' +
-      ' ~0.1 ms — runs off the call\'s path), the rules (path lookups, 19–23 µs), a Landlock ruleset (an O_PATH open and a rule per path,' +
-      ' `restrict_self`: 34–40 µs) and the hand-off to a spawner thread of its own, made ahead and parked (a thread created on the call\'s' +
+      " ~0.1 ms — runs off the call's path), the rules (path lookups, 19–23 µs), a Landlock ruleset (an O_PATH open and a rule per path," +
+      " `restrict_self`: 34–40 µs) and the hand-off to a spawner thread of its own, made ahead and parked (a thread created on the call's" +
       ' path waited for its first time slice: +1.2–1.6 ms under load 4–7); the spawn itself takes as long as unsandboxed. That is ~0.13 ms;' +
-      ' the rest of the overhead above was not attributed (a candidate: the child\'s exec and library loading under a Landlock domain).' +
+      " the rest of the overhead above was not attributed (a candidate: the child's exec and library loading under a Landlock domain)." +
       ' Earlier full-bench runs, before those two changes (`node bench/run.mjs --reps 1`, 06:29Z and 07:00Z, load 9–33): +0.225 and +0.414 ms at C=1;' +
       ' with a 2 GB JS heap, sandboxed throughput 1.24–1.37× of itself without at C=1, 0.85–0.99× at C=8, 0.94–1.37× at C=32 (target ≥ 0.9×; the spawn keeps' +
       ' the posix_spawn/vfork path, which `__test__/sandbox.test.mjs` and `sandbox-warm.test.mjs` check under strace). `npm run bench` renders its own' +

@@ -38,7 +38,14 @@ const ms = (x) => `${x.toFixed(3)} ms`
 
 function summary(label, samples, wallMs, cpuPerCallUs) {
   const sorted = [...samples].sort((a, b) => a - b)
-  const row = { label, n: samples.length, p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), perSecond: samples.length / (wallMs / 1000) }
+  const row = {
+    label,
+    n: samples.length,
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    perSecond: samples.length / (wallMs / 1000),
+  }
   const cpu = Number.isFinite(cpuPerCallUs) ? `  worker CPU ${cpuPerCallUs.toFixed(0)} µs/call` : ''
   console.log(`${label.padEnd(34)} p50 ${ms(row.p50)}  p90 ${ms(row.p90)}  p99 ${ms(row.p99)}  ${Math.round(row.perSecond)} calls/s${cpu} (n=${row.n})`)
   return row
@@ -96,7 +103,10 @@ async function pythonOneShot(work) {
   const dir = path.join(work, 'oneshot')
   fs.mkdirSync(path.join(dir, 'hello'), { recursive: true })
   fs.copyFileSync(pythonSdk, path.join(dir, 'hello', 'alyx.py'))
-  fs.writeFileSync(path.join(dir, 'hello', 'main.py'), 'import alyx\n\n\ndef main(input, ctx):\n    return {"message": "Hello, " + input["name"] + "!"}\n\n\nalyx.handler(main)\n')
+  fs.writeFileSync(
+    path.join(dir, 'hello', 'main.py'),
+    'import alyx\n\n\ndef main(input, ctx):\n    return {"message": "Hello, " + input["name"] + "!"}\n\n\nalyx.handler(main)\n',
+  )
   const rt = new FunctionRuntime({ functionsDir: dir })
   try {
     for (let i = 0; i < 5; i++) await rt.invoke('hello', { name: 'Ada' })
@@ -116,7 +126,12 @@ async function pythonOneShot(work) {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alyx-sdk-bench-'))
 try {
-  console.log(`${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${calls} sequential calls per worker`)
+  console.log(
+    `${os.cpus().length} CPUs, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ${calls} sequential calls per worker`,
+  )
   if (calls > 0) for (const [label, argv, dir, input] of echoFunctions(work)) await roundTrips(label, argv, dir, input)
   if (oneshotCalls > 0) await pythonOneShot(work)
 } finally {

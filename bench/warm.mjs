@@ -192,7 +192,9 @@ function floorCells() {
   try {
     for (const c of CS) {
       const n = smoke ? 2000 : 50_000
-      const out = execFileSync(bin, [String(n), String(c)], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n')
+      const out = execFileSync(bin, [String(n), String(c)], { encoding: 'utf8', maxBuffer: 64 << 20 })
+        .trim()
+        .split('\n')
       const elapsedUs = Number(out.pop().split(' ')[1])
       const lat = out.map((l) => Number(l) / 1000)
       rows.push({ lang: 'C', mode: 'raw pipe (floor)', c, n, perSec: n / (elapsedUs / 1e6), p50: percentile(lat, 50), p99: percentile(lat, 99) })
@@ -255,7 +257,9 @@ function table(rows) {
   const us = (ms) => (ms === undefined ? '-' : fmt(ms * 1000, 0))
   for (const r of rows) {
     const fnCpu = r.mode === 'worker' ? r.cpuPool : r.cpuChildren
-    lines.push(`| ${r.lang} | ${r.mode} | ${r.c} | ${r.n} | ${fmt(r.perSec)} | ${fmt(r.p50, 3)} | ${fmt(r.p99, 3)} | ${us(r.cpuMain)} | ${us(r.cpuTokio)} | ${us(fnCpu)} |`)
+    lines.push(
+      `| ${r.lang} | ${r.mode} | ${r.c} | ${r.n} | ${fmt(r.perSec)} | ${fmt(r.p50, 3)} | ${fmt(r.p99, 3)} | ${us(r.cpuMain)} | ${us(r.cpuTokio)} | ${us(fnCpu)} |`,
+    )
   }
   return lines.join('\n')
 }
@@ -272,14 +276,26 @@ function targets(rows, anchor, ballast) {
     check(`${lang} worker p50 ≤ 0.2 ms at C=1`, w1 ? `${fmt(w1.p50, 3)} ms` : '-', w1 && w1.p50 <= 0.2)
     check(`${lang} worker ≥ 10,000 calls/s at C=8`, w8 ? `${fmt(w8.perSec)}/s` : '-', w8 && w8.perSec >= 10_000)
     check(`${lang} worker ≥ 100× one-shot at C=8`, w8 && o8 ? `${fmt(w8.perSec / o8.perSec, 0)}×` : '-', w8 && o8 && w8.perSec >= 100 * o8.perSec)
-    check(`${lang} worker ≥ 0.3× the worker_threads pool at C=8`, w8 && threads8 ? `${fmt(w8.perSec / threads8.perSec, 2)}×` : '-', w8 && threads8 && w8.perSec >= 0.3 * threads8.perSec)
+    check(
+      `${lang} worker ≥ 0.3× the worker_threads pool at C=8`,
+      w8 && threads8 ? `${fmt(w8.perSec / threads8.perSec, 2)}×` : '-',
+      w8 && threads8 && w8.perSec >= 0.3 * threads8.perSec,
+    )
   }
   const n8 = find('node', 'worker', 8)
-  check('JS main-thread CPU per warm call ≤ 30 µs (node worker, C=8)', n8?.cpuMain !== undefined ? `${fmt(n8.cpuMain * 1000)} µs` : '-', n8?.cpuMain === undefined ? undefined : n8.cpuMain * 1000 <= 30)
+  check(
+    'JS main-thread CPU per warm call ≤ 30 µs (node worker, C=8)',
+    n8?.cpuMain !== undefined ? `${fmt(n8.cpuMain * 1000)} µs` : '-',
+    n8?.cpuMain === undefined ? undefined : n8.cpuMain * 1000 <= 30,
+  )
   const sb = rows.find((r) => r.mode === 'standby, 1 call / 150 ms')
   check('standby python at 1 call / 150 ms: p50 ≤ 3 ms', sb ? `${fmt(sb.p50, 2)} ms` : '-', sb && sb.p50 <= 3)
   const [small, big] = ballast
-  check('with a 2 GB host heap, warm throughput ≥ 0.9× of itself', small && big ? `${fmt(big.perSec / small.perSec, 2)}×` : '-', small && big && big.perSec >= 0.9 * small.perSec)
+  check(
+    'with a 2 GB host heap, warm throughput ≥ 0.9× of itself',
+    small && big ? `${fmt(big.perSec / small.perSec, 2)}×` : '-',
+    small && big && big.perSec >= 0.9 * small.perSec,
+  )
   return out.join('\n')
 }
 
@@ -301,7 +317,7 @@ async function main() {
       `\`node bench/warm.mjs\` (part of \`npm run bench\`), ${new Date().toISOString()}, ${os.cpus().length} CPUs, load ${load.map((l) => l.toFixed(1)).join(' ')} before.` +
         ` A minimal SDK echo per language (\`echoFunctions()\` in bench/warm.mjs: a plain function, sync in Python, Ruby and Go); warm pools hold min(C, ${POOL_CAP}) processes;` +
         ` one-shot cells run ${smoke ? 'a few' : '2·C (at least 16)'} calls, warm cells ${WARM_MS} ms. CPU is /proc ticks (10 ms) over the cell: the host's JS main thread, the runtime's tokio threads,` +
-        ' and the function processes (the pool\'s live workers; reaped one-shot and standby processes).',
+        " and the function processes (the pool's live workers; reaped one-shot and standby processes).",
       '',
       '### Targets',
       '',

@@ -61,7 +61,14 @@ const printJson = (value) => console.log(JSON.stringify(value, null, 2))
 function table(rows) {
   const visible = (s) => String(s).replace(/\x1b\[\d+m/g, '').length
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => visible(r[i]))))
-  return rows.map((r) => r.map((c, i) => String(c) + ' '.repeat(widths[i] - visible(c))).join('  ').trimEnd()).join('\n')
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => String(c) + ' '.repeat(widths[i] - visible(c)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }
 
 function usageText(name) {
@@ -114,7 +121,9 @@ async function doctor(opts) {
   await rt.close()
   if (opts.json) return printJson(pools.length ? { runtimes, pools } : runtimes)
   const sb = FunctionRuntime.sandboxSupport()
-  const parts = sb.abi ? `Landlock ABI ${sb.abi}; files yes, TCP ${sb.network ? 'yes' : 'no'}, signal/socket scoping ${sb.scoping ? 'yes' : 'no'}` : 'no Landlock in this kernel'
+  const parts = sb.abi
+    ? `Landlock ABI ${sb.abi}; files yes, TCP ${sb.network ? 'yes' : 'no'}, signal/socket scoping ${sb.scoping ? 'yes' : 'no'}`
+    : 'no Landlock in this kernel'
   console.log(`sandbox: ${sb.available ? out.green('available') : out.yellow('unavailable')} (${parts})\n`)
   const rows = [['runtime', 'status', 'version', 'path', 'found in'].map(out.bold)]
   for (const r of runtimes) {

@@ -12,8 +12,10 @@ function handlerOptions(options) {
   check(options === undefined || isPlainObject(options), 'handler options must be an object')
   const o = options ?? {}
   const prefix = o.prefix ?? ''
-  check(typeof prefix === 'string' && (prefix === '' || (prefix.startsWith('/') && !prefix.endsWith('/'))),
-    'options.prefix must be "" or a path like "/api" (leading slash, no trailing slash)')
+  check(
+    typeof prefix === 'string' && (prefix === '' || (prefix.startsWith('/') && !prefix.endsWith('/'))),
+    'options.prefix must be "" or a path like "/api" (leading slash, no trailing slash)',
+  )
   const maxBodyBytes = o.maxBodyBytes ?? 1024 * 1024
   check(Number.isInteger(maxBodyBytes) && maxBodyBytes >= 0, 'options.maxBodyBytes must be a non-negative integer')
   check(o.auth === undefined || typeof o.auth === 'function', 'options.auth must be a function')
@@ -63,7 +65,14 @@ async function serve(rt, native, opts, req) {
   if (Number(req.contentLength) > opts.maxBodyBytes) return tooLarge()
   const bytes = await req.readBody(opts.maxBodyBytes)
   if (bytes === null) return tooLarge()
-  const input = { method: req.method, path, params: decodeParams(match.params), query: queryObject(req.url.searchParams), headers: req.headers, body: new TextDecoder().decode(bytes) }
+  const input = {
+    method: req.method,
+    path,
+    params: decodeParams(match.params),
+    query: queryObject(req.url.searchParams),
+    headers: req.headers,
+    body: new TextDecoder().decode(bytes),
+  }
   if (match.webhook) {
     const signature = req.headers[match.webhook.header]
     if (typeof signature !== 'string' || !native.verifyWebhook(match.function, match.webhook.hook, bytes, signature)) {
@@ -122,15 +131,16 @@ function createFetchHandler(rt, options) {
     try {
       const headers = Object.create(null)
       for (const [k, v] of request.headers) headers[k] = v
-      response = (await serve(rt, native, opts, {
-        method: request.method,
-        url: new URL(request.url),
-        headers,
-        contentLength: request.headers.get('content-length'),
-        readBody: (limit) => readStream(request.body, limit),
-        signal: request.signal,
-        original: request,
-      })) ?? notFound()
+      response =
+        (await serve(rt, native, opts, {
+          method: request.method,
+          url: new URL(request.url),
+          headers,
+          contentLength: request.headers.get('content-length'),
+          readBody: (limit) => readStream(request.body, limit),
+          signal: request.signal,
+          original: request,
+        })) ?? notFound()
     } catch (err) {
       opts.onError(err)
       response = errorResponse(500, 'INTERNAL_ERROR', 'the server failed')
@@ -154,7 +164,13 @@ function readNodeBody(req, limit) {
   // bytes a webhook signature covers (docs/HTTP.md: mount before body parsers).
   if (req.readableEnded) {
     const kept = req.body
-    const bytes = Buffer.isBuffer(kept) ? kept : typeof kept === 'string' ? Buffer.from(kept) : kept == null ? Buffer.alloc(0) : Buffer.from(JSON.stringify(kept))
+    const bytes = Buffer.isBuffer(kept)
+      ? kept
+      : typeof kept === 'string'
+        ? Buffer.from(kept)
+        : kept == null
+          ? Buffer.alloc(0)
+          : Buffer.from(JSON.stringify(kept))
     return Promise.resolve(bytes.length > limit ? null : bytes)
   }
   return new Promise((resolve, reject) => {

@@ -56,10 +56,7 @@ function callOptions(name, options) {
   check(o.requestId === undefined || typeof o.requestId === 'string', 'requestId must be a string')
   check(o.onLog === undefined || typeof o.onLog === 'function', 'onLog must be a function')
   const signal = o.signal
-  check(
-    signal === undefined || (signal !== null && typeof signal === 'object' && typeof signal.aborted === 'boolean'),
-    'signal must be an AbortSignal',
-  )
+  check(signal === undefined || (signal !== null && typeof signal === 'object' && typeof signal.aborted === 'boolean'), 'signal must be an AbortSignal')
   return o
 }
 

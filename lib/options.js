@@ -52,10 +52,7 @@ function checkSandbox(sandbox) {
 
 function runtimeOptionsJson(options) {
   check(isPlainObject(options), 'FunctionRuntime options must be an object')
-  check(
-    typeof options.functionsDir === 'string' && options.functionsDir.length > 0,
-    'options.functionsDir must be a non-empty string',
-  )
+  check(typeof options.functionsDir === 'string' && options.functionsDir.length > 0, 'options.functionsDir must be a non-empty string')
   for (const k of ['timeoutMs', 'tokenTtlMs']) checkMs(options[k], `options.${k}`)
   checkMs(options.killGraceMs, 'options.killGraceMs', { allowZero: true })
   for (const k of ['maxConcurrency', 'maxOutputBytes', 'maxQueue']) checkInt(options[k], `options.${k}`, { allowZero: true })

@@ -44,10 +44,10 @@ function warnUnknownOptions(options) {
 /** A missing functionsDir is not an error (it may be created later), but say so. */
 function warnMissingFunctionsDir(dir) {
   if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return
-  process.emitWarning(
-    `functionsDir ${dir} does not exist: every invoke() is FUNCTION_NOT_FOUND until it is created`,
-    { type: WARNING, code: 'ALYX_NO_FUNCTIONS_DIR' },
-  )
+  process.emitWarning(`functionsDir ${dir} does not exist: every invoke() is FUNCTION_NOT_FOUND until it is created`, {
+    type: WARNING,
+    code: 'ALYX_NO_FUNCTIONS_DIR',
+  })
 }
 
 /** The candidate closest to `word` when it is a likely typo, else undefined. */

@@ -94,14 +94,17 @@ class Scheduler {
 
   #wait(key, entry) {
     const delay = entry.nextRun - Date.now()
-    entry.timer = setTimeout(() => {
-      if (this.#armed.get(key) !== entry) return
-      if (Date.now() < entry.nextRun) return this.#wait(key, entry) // a long wait's hop, or an early wake
-      const scheduledAt = entry.nextRun
-      this.#track(this.#fire(key, entry, scheduledAt))
-      // Runs missed while the process slept are not caught up: the next one is after now.
-      this.#arm(key, entry, Math.max(scheduledAt, Date.now()))
-    }, Math.min(Math.max(delay, 0), MAX_DELAY_MS))
+    entry.timer = setTimeout(
+      () => {
+        if (this.#armed.get(key) !== entry) return
+        if (Date.now() < entry.nextRun) return this.#wait(key, entry) // a long wait's hop, or an early wake
+        const scheduledAt = entry.nextRun
+        this.#track(this.#fire(key, entry, scheduledAt))
+        // Runs missed while the process slept are not caught up: the next one is after now.
+        this.#arm(key, entry, Math.max(scheduledAt, Date.now()))
+      },
+      Math.min(Math.max(delay, 0), MAX_DELAY_MS),
+    )
   }
 
   #track(promise) {

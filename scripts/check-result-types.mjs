@@ -61,7 +61,10 @@ const write = (rel, text, exec = false) => {
   if (exec) fs.chmodSync(path.join(dir, rel), 0o755)
 }
 const sh = (rel, body) => write(rel, `#!/bin/sh\n${body}\n`, true)
-sh('ok/bootstrap', `cat >/dev/null; echo 'log line' >&2; echo '{"success":true,"output":{"a":1},"logs":[{"level":"info","message":"m","data":{"k":1},"timestamp":"2026-01-01T00:00:00Z"}]}'`)
+sh(
+  'ok/bootstrap',
+  `cat >/dev/null; echo 'log line' >&2; echo '{"success":true,"output":{"a":1},"logs":[{"level":"info","message":"m","data":{"k":1},"timestamp":"2026-01-01T00:00:00Z"}]}'`,
+)
 sh('fails/bootstrap', `cat >/dev/null; echo '{"success":false,"error":{"code":"E","message":"no","details":{"why":1}}}'`)
 sh('killed/bootstrap', 'kill -9 $$')
 sh('token/bootstrap', `t=$(sed -n 's/.*"internal_token":"\\([^"]*\\)".*/\\1/p'); echo "{\\"success\\":true,\\"output\\":\\"$t\\"}"`)

@@ -13,7 +13,5 @@ const { parseTriple } = require('@napi-rs/cli')
 
 const file = path.resolve(process.argv[2] ?? 'package.json')
 const pkg = JSON.parse(fs.readFileSync(file, 'utf8'))
-pkg.optionalDependencies = Object.fromEntries(
-  pkg.napi.targets.map((t) => [`${pkg.name}-${parseTriple(t).platformArchABI}`, pkg.version]),
-)
+pkg.optionalDependencies = Object.fromEntries(pkg.napi.targets.map((t) => [`${pkg.name}-${parseTriple(t).platformArchABI}`, pkg.version]))
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n')

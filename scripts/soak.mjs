@@ -130,7 +130,11 @@ function pickKind() {
 /** The pids a function recorded for `requestId`. */
 function pidsOf(requestId) {
   try {
-    return fs.readFileSync(path.join(pidsDir, requestId), 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).map(Number)
+    return fs
+      .readFileSync(path.join(pidsDir, requestId), 'utf8')
+      .split('\n')
+      .filter((l) => /^\d+$/.test(l))
+      .map(Number)
   } catch {
     return []
   }
@@ -299,9 +303,13 @@ const pct = (xs, p) => {
 const pad = (s, n) => String(s).padEnd(n)
 const lpad = (s, n) => String(s).padStart(n)
 
-console.log(`\nalyx soak: ${N} invocations at concurrency ${CONCURRENCY}, seed ${SEED}, ${KINDS.length} kinds` +
-  ` (+${KINDS.length * 2} warm-up), ${(wallMs / 1000).toFixed(1)} s, ${(N / (wallMs / 1000)).toFixed(0)} invocations/s\n`)
-console.log(`${pad('kind', 20)} ${pad('expected', 17)} ${lpad('runs', 6)} ${lpad('ok', 6)} ${lpad('bad', 4)} ${lpad('p50 ms', 7)} ${lpad('p99 ms', 7)} ${lpad('max ms', 7)}  codes / signals`)
+console.log(
+  `\nalyx soak: ${N} invocations at concurrency ${CONCURRENCY}, seed ${SEED}, ${KINDS.length} kinds` +
+    ` (+${KINDS.length * 2} warm-up), ${(wallMs / 1000).toFixed(1)} s, ${(N / (wallMs / 1000)).toFixed(0)} invocations/s\n`,
+)
+console.log(
+  `${pad('kind', 20)} ${pad('expected', 17)} ${lpad('runs', 6)} ${lpad('ok', 6)} ${lpad('bad', 4)} ${lpad('p50 ms', 7)} ${lpad('p99 ms', 7)} ${lpad('max ms', 7)}  codes / signals`,
+)
 let totalRuns = 0
 let totalBad = 0
 for (const k of KINDS) {
@@ -318,15 +326,40 @@ for (const k of KINDS) {
 console.log(`${pad('total', 20)} ${pad('', 17)} ${lpad(totalRuns, 6)} ${lpad(totalRuns - totalBad, 6)} ${lpad(totalBad, 4)}`)
 
 const checks = [
-  ['outcome codes as expected', `${totalBad} mismatches in ${totalRuns} (+${warmupMismatches} in warm-up)`, '0', totalBad === 0 && warmupMismatches === 0 && totalRuns === N],
-  ['invoke promises settled', `${stillPending.length} pending, ${overdue} overdue, ${rejected} rejected`, '0', stillPending.length === 0 && overdue === 0 && rejected === 0],
+  [
+    'outcome codes as expected',
+    `${totalBad} mismatches in ${totalRuns} (+${warmupMismatches} in warm-up)`,
+    '0',
+    totalBad === 0 && warmupMismatches === 0 && totalRuns === N,
+  ],
+  [
+    'invoke promises settled',
+    `${stillPending.length} pending, ${overdue} overdue, ${rejected} rejected`,
+    '0',
+    stillPending.length === 0 && overdue === 0 && rejected === 0,
+  ],
   ['zombie children', `${zombies.length}`, '0', zombies.length === 0],
   ['live children', `${live.length}`, '0', live.length === 0],
   ['surviving recorded pids', `${survivors.length} of ${recorded.length} recorded`, '0', survivors.length === 0],
   ['processes with run marker', `${marked.length}`, '0', marked.length === 0],
-  ['warm processes after close()', `${warmAtEnd.size} before, ${afterClose.marked.length} marked and ${afterClose.children.live.length + afterClose.children.zombies.length} children after`, '0', afterClose.marked.length === 0 && afterClose.children.live.length === 0 && afterClose.children.zombies.length === 0],
-  ['host fds', `baseline ${fdsBefore.count}, end ${fdsAfter.count} (${signed(fdsAfter.count - fdsBefore.count)}), after close ${fdsClosed.count}`, `±${FD_TOLERANCE}`, Math.abs(fdsAfter.count - fdsBefore.count) <= FD_TOLERANCE],
-  ['host RSS', `start ${mb(rssStart)}, end ${mb(rssEnd)} (${signed((rssEnd - rssStart) / 1024 / 1024, 1)} MB), max ${mb(rssMax)}`, `≤ start + ${mb(RSS_GROWTH_LIMIT)}`, rssEnd <= rssStart + RSS_GROWTH_LIMIT],
+  [
+    'warm processes after close()',
+    `${warmAtEnd.size} before, ${afterClose.marked.length} marked and ${afterClose.children.live.length + afterClose.children.zombies.length} children after`,
+    '0',
+    afterClose.marked.length === 0 && afterClose.children.live.length === 0 && afterClose.children.zombies.length === 0,
+  ],
+  [
+    'host fds',
+    `baseline ${fdsBefore.count}, end ${fdsAfter.count} (${signed(fdsAfter.count - fdsBefore.count)}), after close ${fdsClosed.count}`,
+    `±${FD_TOLERANCE}`,
+    Math.abs(fdsAfter.count - fdsBefore.count) <= FD_TOLERANCE,
+  ],
+  [
+    'host RSS',
+    `start ${mb(rssStart)}, end ${mb(rssEnd)} (${signed((rssEnd - rssStart) / 1024 / 1024, 1)} MB), max ${mb(rssMax)}`,
+    `≤ start + ${mb(RSS_GROWTH_LIMIT)}`,
+    rssEnd <= rssStart + RSS_GROWTH_LIMIT,
+  ],
 ]
 function signed(x, digits = 0) {
   return `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`
@@ -361,7 +394,9 @@ function cmdline(pid) {
   }
 }
 
-console.log(`\n${failed.length === 0 ? 'SOAK PASSED' : `SOAK FAILED: ${failed.map((c) => c[0]).join(', ')}`} (total ${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+console.log(
+  `\n${failed.length === 0 ? 'SOAK PASSED' : `SOAK FAILED: ${failed.map((c) => c[0]).join(', ')}`} (total ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+)
 if (failed.length === 0 && !argv.keep) fs.rmSync(dir, { recursive: true, force: true })
 else console.log(`functions directory kept: ${dir}`)
 process.exit(failed.length === 0 ? 0 : 1)

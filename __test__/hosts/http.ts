@@ -71,7 +71,11 @@ export function httpCases(serve: Serve) {
       async run() {
         const { dir, pidFile } = fixtures()
         const rt = new alyx.FunctionRuntime({ functionsDir: dir })
-        const handler = alyx.createFetchHandler(rt, { prefix: '/api', maxBodyBytes: 64, auth: (req: Request) => (req.headers.get('x-user') ? { id: req.headers.get('x-user')! } : null) })
+        const handler = alyx.createFetchHandler(rt, {
+          prefix: '/api',
+          maxBodyBytes: 64,
+          auth: (req: Request) => (req.headers.get('x-user') ? { id: req.headers.get('x-user')! } : null),
+        })
         const server = await serve(handler)
         try {
           const r = await fetch(`${server.url}/api/items/a%2Fb?q=1&q=2`, { method: 'POST', body: 'hi', headers: { 'x-user': 'u7', 'x-extra': 'E' } })

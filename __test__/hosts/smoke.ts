@@ -111,7 +111,10 @@ export const cases: Case[] = [
         check(plain && plain.source === 'stderr' && plain.level === 'info', `onLog got ${JSON.stringify(seen)}`)
         const structured = seen.find((e) => e.message === 'structured')
         check(structured && structured.level === 'warn', `structured log: ${JSON.stringify(seen)}`)
-        check(res.logs.some((e) => e.message === 'plain stderr line'), 'result logs hold the stderr line')
+        check(
+          res.logs.some((e) => e.message === 'plain stderr line'),
+          'result logs hold the stderr line',
+        )
       } finally {
         await rt.close()
       }
@@ -133,7 +136,10 @@ export const cases: Case[] = [
         await new Promise((r) => setTimeout(r, 200))
         addFunction(dir, 'later', HELLO)
         await waitFor(() => events.some((e) => e.type === 'added' && e.name === 'later'), 10_000, '"added later" event')
-        check(rt.list().some((f) => f.name === 'later'), 'list() includes the added function')
+        check(
+          rt.list().some((f) => f.name === 'later'),
+          'list() includes the added function',
+        )
         const res = await rt.invoke('later', { name: 'Watch' })
         check(res.success, JSON.stringify(res))
         await watcher.close()
@@ -148,7 +154,7 @@ export const cases: Case[] = [
     },
   },
   {
-    name: 'esm import form: the package\'s named exports load as an ES module too',
+    name: "esm import form: the package's named exports load as an ES module too",
     async run() {
       // A computed specifier: Deno would otherwise type-check index.js itself
       // (its JSDoc is for editors, not for `deno check`).

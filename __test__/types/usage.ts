@@ -122,9 +122,20 @@ async function main(): Promise<void> {
   const codes: OutcomeCode[] = Object.values(CODES)
   const timeout: 'TIMEOUT' = CODES.TIMEOUT
   const all: OutcomeCode[] = [
-    CODES.FUNCTION_NOT_FOUND, CODES.INVALID_FUNCTION_NAME, CODES.INVALID_MANIFEST, CODES.INVALID_INPUT,
-    CODES.RUNTIME_NOT_FOUND, CODES.SPAWN_FAILED, CODES.BUILD_FAILED, CODES.TIMEOUT, CODES.CANCELLED,
-    CODES.OUTPUT_TOO_LARGE, CODES.MEMORY_LIMIT_EXCEEDED, CODES.INVALID_OUTPUT, CODES.EXIT_ERROR, CODES.KILLED,
+    CODES.FUNCTION_NOT_FOUND,
+    CODES.INVALID_FUNCTION_NAME,
+    CODES.INVALID_MANIFEST,
+    CODES.INVALID_INPUT,
+    CODES.RUNTIME_NOT_FOUND,
+    CODES.SPAWN_FAILED,
+    CODES.BUILD_FAILED,
+    CODES.TIMEOUT,
+    CODES.CANCELLED,
+    CODES.OUTPUT_TOO_LARGE,
+    CODES.MEMORY_LIMIT_EXCEEDED,
+    CODES.INVALID_OUTPUT,
+    CODES.EXIT_ERROR,
+    CODES.KILLED,
   ]
   // @ts-expect-error CODES is read-only
   CODES.TIMEOUT = 'X'
@@ -173,22 +184,25 @@ async function main(): Promise<void> {
 
   // ---- watch ----
   const events: WatchEvent[] = []
-  const watcher: Watcher = rt.watch((event) => {
-    events.push(event)
-    switch (event.type) {
-      case 'added':
-      case 'changed':
-      case 'removed':
-        console.log(event.name, event.paths?.join(','))
-        break
-      case 'build':
-        if (event.build) console.log(event.build.success, event.build.durationMs, event.build.output)
-        break
-      case 'error':
-        console.log(event.message)
-        break
-    }
-  }, { debounceMs: 50 })
+  const watcher: Watcher = rt.watch(
+    (event) => {
+      events.push(event)
+      switch (event.type) {
+        case 'added':
+        case 'changed':
+        case 'removed':
+          console.log(event.name, event.paths?.join(','))
+          break
+        case 'build':
+          if (event.build) console.log(event.build.success, event.build.durationMs, event.build.output)
+          break
+        case 'error':
+          console.log(event.message)
+          break
+      }
+    },
+    { debounceMs: 50 },
+  )
   rt.watch(() => {})
   await watcher.close()
   // @ts-expect-error Watcher is created by watch(), not constructed
@@ -206,7 +220,12 @@ async function main(): Promise<void> {
 const manifest: Manifest = parseManifest('name: hello\nruntime: node\n')
 const loaded: Manifest = loadManifest('./functions/hello/manifest.yaml')
 const fields: [string, string | undefined, string | undefined, string | undefined, string | undefined, string | undefined] = [
-  manifest.name, manifest.runtime, manifest.entry, manifest.description, manifest.timeout, manifest.memory,
+  manifest.name,
+  manifest.runtime,
+  manifest.entry,
+  manifest.description,
+  manifest.timeout,
+  manifest.memory,
 ]
 const env: Record<string, string> = manifest.env
 const deps: string[] = manifest.dependencies

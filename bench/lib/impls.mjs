@@ -85,9 +85,7 @@ export function spawnCollect(fn, env, requestText, timeoutMs = 30_000) {
     child.stderr.on('data', (c) => err.push(c))
     child.stdin.on('error', () => {}) // a function may exit without reading
     child.on('error', reject)
-    child.on('close', (code, signal) =>
-      resolve({ text: Buffer.concat(out).toString('utf8'), code, signal, stderr: () => Buffer.concat(err).toString() }),
-    )
+    child.on('close', (code, signal) => resolve({ text: Buffer.concat(out).toString('utf8'), code, signal, stderr: () => Buffer.concat(err).toString() }))
     child.stdin.end(requestText)
   })
 }

@@ -40,10 +40,7 @@ export async function payloadParts(kind, impl, fn, mb, env) {
   const t0 = performance.now()
   const text = kind === 'ours' ? JSON.stringify(input) : request(fn.name, input)
   const t1 = performance.now()
-  const out =
-    kind === 'ours'
-      ? await impl.nativeInvoke(fn.name, text)
-      : (await spawnCollect(fn, env, text)).text
+  const out = kind === 'ours' ? await impl.nativeInvoke(fn.name, text) : (await spawnCollect(fn, env, text)).text
   const t2 = performance.now()
   const res = JSON.parse(out)
   const t3 = performance.now()

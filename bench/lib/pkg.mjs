@@ -42,7 +42,9 @@ function elfSections(file) {
 
 function gitState(dir) {
   try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim()
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'crates', 'src', 'index.js', 'Cargo.toml'], { cwd: dir }).toString().trim()
     return dirty ? `${sha} + uncommitted changes to the core/binding` : sha
   } catch {

@@ -5,8 +5,7 @@ const LANGS = ['c', 'node', 'python', 'go']
 const IMPLS = ['ours', 'cp', 'floor']
 
 /** Per-cell call budget: the C echo is ~100× faster than interpreters. */
-const budget = (fn, full) =>
-  full ? { n: fn === 'c' || fn === 'go' ? 6000 : 400, maxMs: 3000 } : { n: 40, maxMs: 400 }
+const budget = (fn, full) => (full ? { n: fn === 'c' || fn === 'go' ? 6000 : 400, maxMs: 3000 } : { n: 40, maxMs: 400 })
 
 export function plans({ smoke, fns }) {
   const full = !smoke

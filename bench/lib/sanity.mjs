@@ -11,7 +11,8 @@ export function checkSmoke(run, agg) {
       if (!(r.n > 0)) problems.push(`${where}: no invocation completed`)
       if (!(finite(r.perSec) && r.perSec > 0)) problems.push(`${where}: throughput ${r.perSec}`)
       if (!(finite(r.p50) && finite(r.p99) && r.p50 > 0 && r.p50 <= r.p99)) problems.push(`${where}: p50 ${r.p50} / p99 ${r.p99}`)
-      if (r.impl !== 'floor' && r.monitor !== false && !(finite(r.eldMax) && r.eldMax >= r.eldP99)) problems.push(`${where}: loop delay ${r.eldMax} / ${r.eldP99}`)
+      if (r.impl !== 'floor' && r.monitor !== false && !(finite(r.eldMax) && r.eldMax >= r.eldP99))
+        problems.push(`${where}: loop delay ${r.eldMax} / ${r.eldP99}`)
     }
     if (r.kind === 'payload' && !(finite(r.mbPerSec) && r.mbPerSec > 0)) problems.push(`${where}: ${r.mbPerSec} MB/s`)
     if (r.kind === 'rss' && !finite(r.rssGrowthMb)) problems.push(`${where}: RSS growth ${r.rssGrowthMb}`)

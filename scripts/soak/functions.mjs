@@ -76,7 +76,7 @@ export const KINDS = [
     name: 'ok_sh',
     weight: 14,
     expected: 'success',
-    files: { 'bootstrap': sh(`cat >/dev/null; printf '{"success":true,"output":{"rid":"%s"}}\\n' "$ALYX_REQUEST_ID"`) },
+    files: { bootstrap: sh(`cat >/dev/null; printf '{"success":true,"output":{"rid":"%s"}}\\n' "$ALYX_REQUEST_ID"`) },
     check: expectSuccess((res, ctx) => (res.output?.rid === ctx.requestId ? null : `wrong output ${JSON.stringify(res.output)}`)),
   },
   {
@@ -99,7 +99,7 @@ export const KINDS = [
     name: 'exit_code',
     weight: 6,
     expected: 'EXIT_ERROR',
-    files: { 'bootstrap': sh(`cat >/dev/null; echo "soak: exploding" >&2; exit 3`) },
+    files: { bootstrap: sh(`cat >/dev/null; echo "soak: exploding" >&2; exit 3`) },
     check: expectCode('EXIT_ERROR', (res) =>
       res.exitCode === 3 && /exploding/.test(res.error.details?.stderr ?? '') ? null : `exitCode ${res.exitCode}, details ${JSON.stringify(res.error.details)}`,
     ),
@@ -108,7 +108,7 @@ export const KINDS = [
     name: 'typed_error',
     weight: 4,
     expected: 'SOAK_VALIDATION',
-    files: { 'bootstrap': sh(`cat >/dev/null; echo '{"success":false,"error":{"code":"SOAK_VALIDATION","message":"bad input"}}'; exit 1`) },
+    files: { bootstrap: sh(`cat >/dev/null; echo '{"success":false,"error":{"code":"SOAK_VALIDATION","message":"bad input"}}'; exit 1`) },
     check: expectCode('SOAK_VALIDATION', (res) => (res.exitCode === 1 ? null : `exitCode ${res.exitCode}`)),
   },
   {
@@ -123,20 +123,22 @@ export const KINDS = [
     weight: 3,
     expected: 'EXIT_ERROR',
     files: { 'main.py': py(`sys.stdin.read()\nraise RuntimeError("soak boom")`) },
-    check: expectCode('EXIT_ERROR', (res) => (res.exitCode === 1 && /soak boom/.test(res.error.message) ? null : `exitCode ${res.exitCode}, ${res.error.message}`)),
+    check: expectCode('EXIT_ERROR', (res) =>
+      res.exitCode === 1 && /soak boom/.test(res.error.message) ? null : `exitCode ${res.exitCode}, ${res.error.message}`,
+    ),
   },
   {
     name: 'segv',
     weight: 5,
     expected: 'KILLED',
-    files: { 'bootstrap': sh(`ulimit -c 0; kill -SEGV $$`) },
+    files: { bootstrap: sh(`ulimit -c 0; kill -SEGV $$`) },
     check: expectCode('KILLED', (res) => (res.signal === 'SIGSEGV' && res.exitCode === null ? null : `signal ${res.signal}, exitCode ${res.exitCode}`)),
   },
   {
     name: 'sigkill_self',
     weight: 2,
     expected: 'KILLED',
-    files: { 'bootstrap': sh(`kill -KILL $$`) },
+    files: { bootstrap: sh(`kill -KILL $$`) },
     check: expectCode('KILLED', (res) => (res.signal === 'SIGKILL' ? null : `signal ${res.signal}`)),
   },
   {
@@ -151,7 +153,7 @@ export const KINDS = [
     weight: 6,
     expected: 'TIMEOUT',
     timeoutMs: HANG_TIMEOUT_MS,
-    files: { 'bootstrap': sh(`sleep 300`) },
+    files: { bootstrap: sh(`sleep 300`) },
     check: expectCode('TIMEOUT', (res) => (res.signal === 'SIGTERM' ? null : `signal ${res.signal}`)),
   },
   {
@@ -162,7 +164,7 @@ export const KINDS = [
     // Ignores SIGTERM (and so does its child, which inherits the ignore): the
     // runtime must escalate to SIGKILL after killGraceMs. It records its pid
     // only once the trap is set, so a recorded pid means SIGKILL was needed.
-    files: { 'bootstrap': { text: `#!/bin/sh\ntrap '' TERM\n${PIDS}\nsleep 300\n`, exec: true } },
+    files: { bootstrap: { text: `#!/bin/sh\ntrap '' TERM\n${PIDS}\nsleep 300\n`, exec: true } },
     check: expectCode('TIMEOUT', (res, ctx) =>
       ctx.pids().length === 0 || res.signal === 'SIGKILL' ? null : `signal ${res.signal} though SIGTERM was ignored`,
     ),
@@ -171,21 +173,21 @@ export const KINDS = [
     name: 'garbage',
     weight: 6,
     expected: 'INVALID_OUTPUT',
-    files: { 'bootstrap': sh(`cat >/dev/null; echo "this is not json"; echo '{"success":'`) },
+    files: { bootstrap: sh(`cat >/dev/null; echo "this is not json"; echo '{"success":'`) },
     check: expectCode('INVALID_OUTPUT', (res) => (/not json/.test(res.error.details?.stdout ?? '') ? null : `details ${JSON.stringify(res.error.details)}`)),
   },
   {
     name: 'silent',
     weight: 2,
     expected: 'INVALID_OUTPUT',
-    files: { 'bootstrap': sh(`cat >/dev/null; exit 0`) },
+    files: { bootstrap: sh(`cat >/dev/null; exit 0`) },
     check: expectCode('INVALID_OUTPUT'),
   },
   {
     name: 'flood_stdout',
     weight: 5,
     expected: 'OUTPUT_TOO_LARGE',
-    files: { 'bootstrap': sh(`exec yes 0123456789abcdef0123456789abcdef`) },
+    files: { bootstrap: sh(`exec yes 0123456789abcdef0123456789abcdef`) },
     check: expectCode('OUTPUT_TOO_LARGE'),
   },
   {
@@ -195,7 +197,7 @@ export const KINDS = [
     // ~1.5 MB of stderr: over the 1 MiB retention cap, so the oldest lines
     // are dropped and a marker says so; the invocation still succeeds.
     files: {
-      'bootstrap': sh(
+      bootstrap: sh(
         `cat >/dev/null; yes "stderr flood 0123456789012345678901234567890123456789012345678901234567890123456789012345678" | head -n 15000 >&2; echo '{"success":true,"output":"flooded"}'`,
       ),
     },
@@ -212,7 +214,7 @@ export const KINDS = [
     weight: 5,
     expected: 'TIMEOUT',
     timeoutMs: HANG_TIMEOUT_MS,
-    files: { 'bootstrap': sh(`sleep 300 & echo $! >> "$P"; sleep 300`) },
+    files: { bootstrap: sh(`sleep 300 & echo $! >> "$P"; sleep 300`) },
     check: expectCode('TIMEOUT'),
   },
   {
@@ -222,7 +224,7 @@ export const KINDS = [
     timeoutMs: LONG_TIMEOUT_MS,
     // The grandchild keeps stdout and stderr open after the function exits:
     // the invocation must not wait for it, and it must die with the group.
-    files: { 'bootstrap': sh(`cat >/dev/null; sleep 300 & echo $! >> "$P"; echo '{"success":true,"output":"left a grandchild"}'`) },
+    files: { bootstrap: sh(`cat >/dev/null; sleep 300 & echo $! >> "$P"; echo '{"success":true,"output":"left a grandchild"}'`) },
     check: expectSuccess((res) => {
       const ran = res.durationMs - res.queuedMs
       return ran < 5000 ? null : `ran ${ran} ms: waited on the grandchild's pipe`
@@ -233,7 +235,7 @@ export const KINDS = [
     weight: 2,
     expected: 'success',
     timeoutMs: LONG_TIMEOUT_MS,
-    files: { 'bootstrap': sh(`cat >/dev/null; sleep 300 </dev/null >/dev/null 2>&1 & echo $! >> "$P"; echo '{"success":true,"output":"detached"}'`) },
+    files: { bootstrap: sh(`cat >/dev/null; sleep 300 </dev/null >/dev/null 2>&1 & echo $! >> "$P"; echo '{"success":true,"output":"detached"}'`) },
     check: expectSuccess(),
   },
   {
@@ -242,7 +244,7 @@ export const KINDS = [
     expected: 'success',
     timeoutMs: LONG_TIMEOUT_MS,
     input: bigInput,
-    files: { 'bootstrap': sh(`echo '{"success":true,"output":"did not read"}'`) },
+    files: { bootstrap: sh(`echo '{"success":true,"output":"did not read"}'`) },
     check: expectSuccess((res) => (res.output === 'did not read' ? null : `output ${JSON.stringify(res.output)}`)),
   },
   {
@@ -272,7 +274,7 @@ export const KINDS = [
     // 50,000 stdout lines before the response and 14,000 stderr lines
     // streamed to onLog: over the one 1 MiB cap together.
     files: {
-      'bootstrap': sh(
+      bootstrap: sh(
         `cat >/dev/null; yes out | head -n 50000; yes "err 0123456789012345678901234567890123456789012345678901234567" | head -n 14000 >&2; echo '{"success":true,"output":"flooded","logs":["from the response"]}'`,
       ),
     },
@@ -293,7 +295,7 @@ export const KINDS = [
     // Manifest concurrency 1 under the soak's maxConcurrency: the mix that
     // deadlocked when a global slot was taken before the function's.
     files: {
-      'bootstrap': sh(`cat >/dev/null; sleep 0.02; echo '{"success":true,"output":"limited"}'`),
+      bootstrap: sh(`cat >/dev/null; sleep 0.02; echo '{"success":true,"output":"limited"}'`),
       'manifest.yaml': 'name: limited\nconcurrency: 1\n',
     },
     check: expectSuccess(),
@@ -305,8 +307,20 @@ export const KINDS = [
     const mine = res.logs.filter((l) => l.message.startsWith('serving '))
     return mine.length === 1 && mine[0].message === `serving ${ctx.requestId}` ? null : `logs of another call: ${JSON.stringify(mine)}`
   }),
-  warmKind('warm_exit', 'exit', 2, 'EXIT_ERROR', expectCode('EXIT_ERROR', (res) => (res.exitCode === 3 ? null : `exitCode ${res.exitCode}`))),
-  warmKind('warm_kill', 'kill', 1, 'KILLED', expectCode('KILLED', (res) => (res.signal === 'SIGKILL' ? null : `signal ${res.signal}`))),
+  warmKind(
+    'warm_exit',
+    'exit',
+    2,
+    'EXIT_ERROR',
+    expectCode('EXIT_ERROR', (res) => (res.exitCode === 3 ? null : `exitCode ${res.exitCode}`)),
+  ),
+  warmKind(
+    'warm_kill',
+    'kill',
+    1,
+    'KILLED',
+    expectCode('KILLED', (res) => (res.signal === 'SIGKILL' ? null : `signal ${res.signal}`)),
+  ),
   warmKind('warm_hang', 'hang', 2, 'TIMEOUT', expectCode('TIMEOUT'), HANG_TIMEOUT_MS),
   warmKind('warm_foreign', 'foreign', 1, 'INVALID_OUTPUT', expectCode('INVALID_OUTPUT')),
   {
@@ -327,7 +341,7 @@ export const KINDS = [
     expected: 'CANCELLED',
     timeoutMs: LONG_TIMEOUT_MS,
     abortAfterMs: [10, 200],
-    files: { 'bootstrap': sh(`sleep 300 & echo $! >> "$P"; sleep 300`) },
+    files: { bootstrap: sh(`sleep 300 & echo $! >> "$P"; sleep 300`) },
     check: expectCode('CANCELLED'),
   },
 ]

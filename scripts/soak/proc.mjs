@@ -15,7 +15,10 @@ export function procState(pid) {
 
 /** Pids of every process on the system (that /proc lets us see). */
 export function allPids() {
-  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)
+  return fs
+    .readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
 }
 
 /** Children of this process: { zombies, live } (pids). */

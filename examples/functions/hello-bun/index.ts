@@ -1,7 +1,7 @@
-import { type Context, handler } from "@alyx/runtime/sdk";
+import { type Context, handler } from '@alyx/runtime/sdk'
 
 handler((input: { name?: string } | null, ctx: Context) => {
-  const name = input?.name ?? "World";
-  ctx.log.info("greeting", { name });
-  return { message: `Hello, ${name}!`, runtime: "bun", version: Bun.version };
-});
+  const name = input?.name ?? 'World'
+  ctx.log.info('greeting', { name })
+  return { message: `Hello, ${name}!`, runtime: 'bun', version: Bun.version }
+})
