@@ -2,7 +2,8 @@
 // and a standby process of a sandboxed function start inside its policy,
 // through the same spawner (vfork, no fork), each with a private temp dir
 // of its own that is gone once the process is: per call for standby (one
-// process serves one call), per process for a worker.
+// process serves one call); a worker's is emptied after each call (the
+// Landlock rule holds the directory, so the directory itself stays).
 // Linux with Landlock ABI ≥ 6 only; under CI=true its absence is a failure.
 import test from 'node:test'
 import assert from 'node:assert/strict'
@@ -41,6 +42,7 @@ function observe() {
   return {
     pid: process.pid,
     tmpdir: tmp,
+    leftFromBefore: fs.readdirSync(tmp),
     tmpWrite: attempt(() => fs.writeFileSync(path.join(tmp, 'f' + Date.now()), 'x')),
     outside: attempt(() => fs.writeFileSync(path.join(process.env.OUTSIDE, 'w' + process.pid), 'x')),
     own: attempt(() => fs.writeFileSync(path.join(__dirname, 'own'), 'x')),
@@ -95,7 +97,7 @@ function assertConfined(out, mode) {
   assert.match(path.basename(out.tmpdir), /^alyx-call-/)
 }
 
-test('a sandboxed warm worker is confined and has a private temp dir for its life, gone after close()', required(), async () => {
+test('a sandboxed warm worker is confined; its private temp dir is emptied after each call and gone after close()', required(), async () => {
   const rt = runtime(workers)
   let first
   try {
@@ -105,9 +107,10 @@ test('a sandboxed warm worker is confined and has a private temp dir for its lif
     assertConfined(first, 'worker')
     assertConfined(second, 'worker')
     assert.equal(second.pid, first.pid, 'one worker served both calls')
-    assert.equal(second.tmpdir, first.tmpdir, "a worker's temp dir is per process")
+    assert.equal(second.tmpdir, first.tmpdir, "a worker's temp dir is its own, the same path each call")
     assert.equal(fs.statSync(first.tmpdir).mode & 0o777, 0o700)
-    assert.equal(fs.readdirSync(first.tmpdir).length, 2, 'what it wrote stays while it lives')
+    assert.deepEqual(second.leftFromBefore, [], 'the second call finds nothing of the first (CONTRACT §11: one per call)')
+    assert.deepEqual(fs.readdirSync(first.tmpdir), [], 'emptied before invoke resolved')
     assert.equal(fs.existsSync(path.join(outside, `w${first.pid}`)), false, 'nothing was written outside')
     // The same worker unsandboxed can do all of it: the sandbox stopped it.
     const free = await call(rt, 'wkfree')

@@ -9,7 +9,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "biome ci: JS lint (and format of the files it covers, biome.json)"
+step "biome ci: JS lint and format (biome.json)"
 biome ci --error-on-warnings .
 
 step "cargo fmt --check, clippy -D warnings"

@@ -35,6 +35,20 @@ impl PrivateTemp {
     pub fn path(&self) -> &Path {
         self.dir.as_ref().expect("present until dropped").path()
     }
+
+    /// Removes everything inside, keeping the directory (and its inode, which
+    /// a Landlock rule may hold): a warm worker's temp dir between calls.
+    pub fn empty(&self) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(self.path())? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                std::fs::remove_dir_all(entry.path())?;
+            } else {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Drop for PrivateTemp {
@@ -66,6 +80,10 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o700);
         }
+        temp.empty().unwrap();
+        assert!(path.is_dir(), "emptied, not removed");
+        assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0);
+        std::fs::write(path.join("again"), "x").unwrap();
         drop(temp);
         assert!(!path.exists());
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);

@@ -2,7 +2,8 @@
 //! "Standby"): it is ready once it waits for its request, i.e. a thread of
 //! it (or of a child it started) is blocked reading stdin: in `read(0, …)`,
 //! or in an epoll wait whose set holds fd 0 (Node, Bun, anything on an
-//! event loop). Linux tells us through `/proc/<pid>/task/<tid>/syscall`
+//! event loop). Stdin is any fd open on the same file as fd 0 (Deno reads a
+//! duplicate of it). Linux tells us through `/proc/<pid>/task/<tid>/syscall`
 //! (the syscall a blocked thread is in, with its arguments) and
 //! `/proc/<pid>/fdinfo/<epfd>` (the fds an epoll set watches). Reading them
 //! costs a few µs and never stops the process.
@@ -55,16 +56,28 @@ fn blocked_on_stdin(pid: i32, syscall: &str) -> bool {
         return false;
     };
     if READS.contains(&number) {
-        return first == 0;
+        return is_stdin(pid, first);
     }
     EPOLL_WAITS.contains(&number) && epoll_watches_stdin(pid, first)
+}
+
+/// Whether `fd` of `pid` is its stdin: fd 0 or a duplicate (same pipe).
+#[cfg(target_os = "linux")]
+fn is_stdin(pid: i32, fd: u64) -> bool {
+    if fd == 0 {
+        return true;
+    }
+    let target = |fd: u64| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok();
+    target(fd).is_some_and(|t| Some(t) == target(0))
 }
 
 /// The epoll set `epfd` of `pid` watches fd 0 (`tfd:        0 events: …`).
 #[cfg(target_os = "linux")]
 fn epoll_watches_stdin(pid: i32, epfd: u64) -> bool {
     let Ok(info) = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{epfd}")) else { return false };
-    info.lines().any(|l| l.strip_prefix("tfd:").and_then(|rest| rest.split_ascii_whitespace().next()) == Some("0"))
+    info.lines()
+        .filter_map(|l| l.strip_prefix("tfd:")?.split_ascii_whitespace().next()?.parse::<u64>().ok())
+        .any(|fd| is_stdin(pid, fd))
 }
 
 #[cfg(target_os = "linux")]
@@ -85,7 +98,7 @@ mod tests {
         let read0 = format!("{} 0x0 0x55b6f526f770 0x2000 0x0 0x0 0x0 0x7ffe 0x7fd7", libc::SYS_read);
         let read3 = format!("{} 0x3 0x55b6f526f770 0x2000 0x0 0x0 0x0 0x7ffe 0x7fd7", libc::SYS_read);
         assert!(blocked_on_stdin(1, &read0));
-        assert!(!blocked_on_stdin(1, &read3));
+        assert!(!blocked_on_stdin(i32::MAX, &read3), "no such process: fd 3 is not its stdin");
         assert!(!blocked_on_stdin(1, "running"));
         assert!(!blocked_on_stdin(1, "-1 0x7ffe 0x7fd7"));
     }
@@ -94,14 +107,21 @@ mod tests {
     fn a_child_blocked_reading_its_stdin_is_seen_and_a_busy_one_is_not() {
         use std::process::{Command, Stdio};
         let mut reader = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        // Deno's way: a thread reads a duplicate of fd 0.
+        let dup = "exec 3<&0; exec python3 -c 'import os; os.read(3, 1)'";
+        let mut dup_reader = Command::new("sh").args(["-c", dup]).stdin(Stdio::piped()).spawn().unwrap();
         let mut busy = Command::new("sh").args(["-c", "while :; do :; done"]).stdin(Stdio::piped()).spawn().unwrap();
         let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while waits_on_stdin(reader.id() as i32) != Some(true) && std::time::Instant::now() < until {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         assert_eq!(waits_on_stdin(reader.id() as i32), Some(true));
+        while waits_on_stdin(dup_reader.id() as i32) != Some(true) && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(waits_on_stdin(dup_reader.id() as i32), Some(true), "reading a duplicate of fd 0");
         assert_eq!(waits_on_stdin(busy.id() as i32), Some(false));
-        for child in [&mut reader, &mut busy] {
+        for child in [&mut reader, &mut dup_reader, &mut busy] {
             let _ = child.kill();
             let _ = child.wait();
         }

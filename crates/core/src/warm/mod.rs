@@ -6,7 +6,9 @@
 mod boot;
 mod edits;
 mod lines;
+mod liveness;
 mod pool;
+mod turn;
 mod worker;
 
 use std::collections::{BTreeMap, HashMap};
@@ -240,7 +242,19 @@ pub(crate) async fn serve<'a>(
             let run = Supervised { stop: None, exit: Ok(Exit::Code(0)) };
             let mut finished = classify(run, capture, &call.terms);
             finished.exit_code = None;
-            pool.release(Some(worker), pid, None);
+            // CONTRACT §11: a sandboxed worker's temp dir is the call's; the
+            // next call finds it empty (a worker that cannot be cleaned is replaced).
+            match worker.empty_temp() {
+                Ok(()) => pool.release(Some(worker), pid, None),
+                Err(e) => {
+                    drop(worker);
+                    pool.release(
+                        None,
+                        pid,
+                        Some(format!("a worker was replaced: its temp dir could not be emptied: {e}")),
+                    );
+                }
+            }
             Ok(finished)
         }
         Turn::Ended { run, capture, answered } => {

@@ -134,3 +134,15 @@ impl Pool {
         }
     }
 }
+
+impl super::State {
+    /// Spare standby processes to keep: `min`, and at least one while calls
+    /// come (the last within `idle`).
+    pub(super) fn standby_floor(&self) -> usize {
+        let min = self.spec.min as usize;
+        match self.last_take {
+            Some(at) if at.elapsed() < self.spec.idle() => min.max(1),
+            _ => min,
+        }
+    }
+}
