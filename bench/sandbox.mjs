@@ -67,7 +67,7 @@ function section(rows, before, after) {
     '<!-- bench:sandbox:start -->',
     '## Sandbox overhead (issue 15)',
     '',
-    `\`${niceness ? `nice -n ${niceness} ` : ''}node bench/sandbox.mjs\`, ${new Date().toISOString()}, ${os.cpus().length} CPUs, load ${before} before → ${after} after (a shared machine: other engineers built and tested meanwhile${niceness < 0 ? '; run at a higher priority than their work so that both cells see a machine closer to idle — both cells alike, the comparison stays fair' : ''}).` +
+    `\`${niceness ? `nice -n ${niceness} ` : ''}node bench/sandbox.mjs\`, ${new Date().toISOString()}, ${os.cpus().length} CPUs, load ${before} before → ${after} after${niceness < 0 ? ' (run at a higher priority than other work so that both cells see a machine closer to idle — both cells alike, the comparison stays fair)' : ''}.` +
       ` Addon: ${addon.debug ? '**debug build**' : 'release build'}, sha256 ${addon.sha256}…, from ${addon.source}.` +
       ` The C echo at C=${conc}, ${n.toLocaleString('en')} calls per cell, unsandboxed and \`sandbox: true\` (default policy) alternating in one process, ${rounds} rounds.` +
       ` Target: overhead ≤ ${TARGET_MS} ms p50 at C=1 — ${verdict}: median overhead **${f(overhead)} ms**, sandboxed throughput ${f(ratio, 2)}× unsandboxed.`,

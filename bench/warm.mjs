@@ -32,6 +32,11 @@ const LANGS = smoke ? ['node'] : ['node', 'python', 'deno', 'bun', 'ruby', 'go']
 const COMMANDS = { node: 'node', python: 'python3', deno: 'deno', bun: 'bun', ruby: 'ruby', go: 'go' }
 // Processes per warm pool: C, up to this (32 interpreters would not fit in memory here).
 const POOL_CAP = 8
+// Workers at most one per CPU (the default `max`, CONTRACT §10), like the
+// worker_threads anchor: more processes than cores only contend for them.
+const CPUS = os.cpus().length
+// Calls on a warm pool before a cell is measured: a worker's JIT warms up.
+const WARMUP_CALLS = smoke ? 20 : 1000
 // A warm cell runs this long; a one-shot cell this many calls per C.
 const WARM_MS = smoke ? 300 : 1500
 const ONESHOT_CALLS = (c) => (smoke ? 4 : Math.max(16, 2 * c))
@@ -118,13 +123,13 @@ async function drive(rt, name, c, { ms, calls, gapMs = 0 }) {
 }
 
 async function runtimeFor(dir, mode, name, c) {
-  const pool = Math.min(c, POOL_CAP)
+  const pool = Math.min(c, mode === 'worker' ? CPUS : POOL_CAP)
   const warm = mode === 'one-shot' ? undefined : { [name]: { mode, min: pool, max: pool } }
   const rt = new FunctionRuntime({ functionsDir: dir, timeoutMs: 300_000, warm })
   if (name.endsWith('go')) await rt.build(name)
   if (warm) await rt.warmup(name)
-  // One call first: JIT, caches, a Go compile.
-  await drive(rt, name, 1, { calls: 2 })
+  // Calls first: JIT, caches, a Go compile; a worker pool's steady state.
+  await drive(rt, name, pool, { calls: mode === 'worker' ? WARMUP_CALLS : 2 })
   return rt
 }
 
@@ -315,7 +320,7 @@ async function main() {
       '## Warm processes (issue 14)',
       '',
       `\`node bench/warm.mjs\` (part of \`npm run bench\`), ${new Date().toISOString()}, ${os.cpus().length} CPUs, load ${load.map((l) => l.toFixed(1)).join(' ')} before.` +
-        ` A minimal SDK echo per language (\`echoFunctions()\` in bench/warm.mjs: a plain function, sync in Python, Ruby and Go); warm pools hold min(C, ${POOL_CAP}) processes;` +
+        ` A minimal SDK echo per language (\`echoFunctions()\` in bench/warm.mjs: a plain function, sync in Python, Ruby and Go); worker pools hold min(C, ${CPUS} CPUs) processes and serve ${WARMUP_CALLS} calls before a cell is measured, standby pools min(C, ${POOL_CAP});` +
         ` one-shot cells run ${smoke ? 'a few' : '2·C (at least 16)'} calls, warm cells ${WARM_MS} ms. CPU is /proc ticks (10 ms) over the cell: the host's JS main thread, the runtime's tokio threads,` +
         " and the function processes (the pool's live workers; reaped one-shot and standby processes).",
       '',
