@@ -59,6 +59,29 @@ export function needs(...commands) {
   return { skip: msg }
 }
 
+/**
+ * Options for `test()` that skip where the sandbox (Landlock ABI ≥ 6) is
+ * unavailable — under CI=true its absence is a failure, never a skip.
+ */
+export function needsSandbox() {
+  const support = FunctionRuntime.sandboxSupport()
+  if (support.available) return {}
+  const msg = `Landlock ABI ≥ 6 needed for the sandbox, this kernel has ${support.abi}`
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${msg}`)
+  console.error(`\n!!!!! SKIPPING: ${msg} !!!!!\n`)
+  return { skip: msg }
+}
+
+/** Runs `fn(rt)` with a runtime on `dir`, closed afterwards whatever happens. */
+export async function withRuntime(dir, options, fn) {
+  const rt = new FunctionRuntime({ functionsDir: dir, ...options })
+  try {
+    return await fn(rt)
+  } finally {
+    await rt.close()
+  }
+}
+
 /** Running (non-zombie) state of a pid, from /proc. */
 export function isAlive(pid) {
   try {

@@ -8,16 +8,10 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { FunctionRuntime, alyx, needs, root, sh, writeFiles } from './helpers.mjs'
+import { FunctionRuntime, alyx, needs, root, sh, writeFiles, needsSandbox } from './helpers.mjs'
 
 const support = FunctionRuntime.sandboxSupport()
-const required = () => {
-  if (support.available) return {}
-  const msg = `Landlock ABI ≥ 6 needed for the sandbox, this kernel has ${support.abi}`
-  if (process.env.CI === 'true') throw new Error(`CI=true and ${msg}`)
-  console.error(`\n!!!!! SKIPPING: ${msg} !!!!!\n`)
-  return { skip: msg }
-}
+const required = needsSandbox
 
 const outer = fs.mkdtempSync(path.join(os.tmpdir(), 'alyx-sandbox-'))
 const outside = path.join(outer, 'outside')

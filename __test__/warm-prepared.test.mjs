@@ -6,18 +6,9 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { FunctionRuntime, functionsDir, liveStartTime as startTime, root, waitFor } from './helpers.mjs'
+import { functionsDir, liveStartTime as startTime, root, waitFor, withRuntime } from './helpers.mjs'
 
 const nodeWorker = fs.readFileSync(path.join(root, '__test__', 'fixtures', 'warm', 'worker.js'), 'utf8')
-
-async function withRuntime(dir, options, fn) {
-  const rt = new FunctionRuntime({ functionsDir: dir, ...options })
-  try {
-    return await fn(rt)
-  } finally {
-    await rt.close()
-  }
-}
 
 test('a changed host variable reaches a warm function: new workers get it', async () => {
   const dir = functionsDir({ 'w/manifest.yaml': 'name: w\nwarm:\n  min: 1\n  max: 1\n', 'w/index.js': nodeWorker })

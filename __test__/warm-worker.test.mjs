@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { FunctionRuntime, functionsDir, liveStartTime as startTime, needs, root, sleep, waitFor, zombieChildren } from './helpers.mjs'
+import { FunctionRuntime, functionsDir, liveStartTime as startTime, needs, root, sleep, waitFor, zombieChildren, withRuntime } from './helpers.mjs'
 
 const fixture = (name) => fs.readFileSync(path.join(root, '__test__', 'fixtures', 'warm', name), 'utf8')
 const nodeWorker = fixture('worker.js')
@@ -18,15 +18,6 @@ function warmDir(manifestWarm, worker = nodeWorker, file = 'index.js', extra = '
     'w/manifest.yaml': `name: w\nwarm:\n${manifestWarm}\n${extra}`,
     [`w/${file}`]: worker,
   })
-}
-
-async function withRuntime(dir, options, fn) {
-  const rt = new FunctionRuntime({ functionsDir: dir, ...options })
-  try {
-    return await fn(rt)
-  } finally {
-    await rt.close()
-  }
 }
 
 test('a node worker serves many calls in one process; globals persist; per-call values travel in the request', async () => {
