@@ -228,19 +228,18 @@ impl Pool {
     /// Kills the ready workers now (dropping one kills its group and reaps
     /// it); calls still waiting get CANCELLED.
     pub fn kill_ready(&self) {
-        let (idle, waiters) = {
-            let mut s = self.state.lock().unwrap();
-            (std::mem::take(&mut s.idle), std::mem::take(&mut s.waiters))
-        };
-        for (_, w) in waiters {
-            let _ = w.send(Err(cancelled()));
-        }
-        drop(idle);
+        drop(self.take_ready());
     }
 
     /// Stops every ready worker (on the task tracker the caller waits
     /// for); calls still waiting get CANCELLED.
     pub fn close(&self) {
+        self.retire(self.take_ready());
+    }
+
+    /// The ready workers, taken out of the pool; calls still waiting get
+    /// CANCELLED.
+    fn take_ready(&self) -> Vec<Worker> {
         let (idle, waiters) = {
             let mut s = self.state.lock().unwrap();
             (std::mem::take(&mut s.idle), std::mem::take(&mut s.waiters))
@@ -248,7 +247,7 @@ impl Pool {
         for (_, w) in waiters {
             let _ = w.send(Err(cancelled()));
         }
-        self.retire(idle);
+        idle
     }
 
     /// Stops workers in the background (stdin closed, grace, kill).
