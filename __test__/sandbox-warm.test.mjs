@@ -133,7 +133,10 @@ test('a sandboxed standby process is confined and its temp dir is per call, gone
     assert.equal(fs.existsSync(b.tmpdir), false)
     for (const { pid } of [a, b]) assert.equal(fs.existsSync(path.join(outside, `w${pid}`)), false)
     await rt.warmup('sb')
-    assert.equal(leftovers().length, 1, `only the next standby process’s temp dir exists: ${leftovers()}`)
+    // The next standby process's, and at most one made ahead for the spawn
+    // after it (SECURITY.md "The built-in sandbox").
+    const left = leftovers().length
+    assert.ok(left >= 1 && left <= 2, `only the next standby process’s temp dir, and one made ahead: ${leftovers()}`)
   } finally {
     await rt.close()
   }

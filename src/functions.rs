@@ -54,5 +54,7 @@ pub fn outcome_codes() -> Vec<&'static str> {
 /// `index.js` calls it when the host exits or receives SIGINT/SIGTERM.
 #[napi]
 pub fn kill_all_process_groups() -> u32 {
+    // Nothing will use a spawn prepared ahead: remove its temp dir too.
+    alyx_core::sandbox::forget_prepared();
     alyx_core::kill_all_process_groups() as u32
 }

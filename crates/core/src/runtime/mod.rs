@@ -243,6 +243,7 @@ impl Runtime {
         // Nothing may wait any more (a Worker's environment is going away):
         // ready warm processes are killed now (CONTRACT §14).
         self.engine.pools.kill_now();
+        crate::sandbox::forget_prepared();
     }
 
     /// Cancels every running or queued invocation (their results say
@@ -254,6 +255,8 @@ impl Runtime {
         self.in_flight.wait().await;
         self.engine.pools.close().await;
         self.engine.builds.wait().await;
+        // Spawns prepared ahead hold temp dirs (crate::sandbox::spawn).
+        crate::sandbox::forget_prepared();
     }
 }
 

@@ -6,6 +6,8 @@
 //! spawn keeps std's posix_spawn/vfork path (no `pre_exec`), and the host's
 //! own threads stay unrestricted.
 
+#[cfg(target_os = "linux")]
+mod ahead;
 mod call;
 #[cfg(target_os = "linux")]
 mod landlock;
@@ -98,39 +100,42 @@ const TEMP_VARS: [&str; 3] = ["TMPDIR", "TMP", "TEMP"];
 /// fresh private temp dir (`TMPDIR`/`TMP`/`TEMP`, set over any other value)
 /// that the returned `Process` owns: it is removed when the process is
 /// dropped, after its group is killed and reaped. A thread of its own per
-/// process (rules differ: each has its own temp dir; made ahead, see
-/// `spawner.rs`) restricts itself, spawns, and ends; the caller waits for
-/// it (about as long as the spawn).
+/// process, restricted to the process's rules, spawns it and ends; the temp
+/// dir and that thread are usually made ahead (`ahead.rs`).
 pub(crate) fn spawn(spec: &Spec, sandbox: Option<&Confinement>) -> Result<Process, SpawnError> {
-    let Some(sandbox) = sandbox else {
-        return Process::spawn(spec).map_err(SpawnError::Io);
-    };
-    let temp = PrivateTemp::new(&sandbox.temp_root)
-        .map_err(|e| SpawnError::Io(std::io::Error::new(e.kind(), format!("its private temp dir: {e}"))))?;
-    let rules = Rules::for_call(&sandbox.policy, &sandbox.dir, spec.program, temp.path());
+    match sandbox {
+        None => Process::spawn(spec).map_err(SpawnError::Io),
+        Some(sandbox) => spawn_confined(spec, sandbox),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn spawn_confined(spec: &Spec, sandbox: &Confinement) -> Result<Process, SpawnError> {
+    let key = ahead::Key::of(sandbox, spec.program);
+    let ahead::Ready { temp, spawner, .. } = ahead::take_or_prepare(key)?;
     let mut env: Vec<(OsString, OsString)> =
         spec.env.iter().filter(|(k, _)| !TEMP_VARS.iter().any(|t| k == t)).cloned().collect();
     env.extend(TEMP_VARS.map(|k| (k.into(), temp.path().into())));
-    let mut process = spawn_restricted(&Spec { env: &env, ..*spec }, &rules)?;
+    // Process::spawn registers the pipes and the exit watch with tokio.
+    let runtime = tokio::runtime::Handle::current();
+    let (program, args, cwd) = (spec.program.to_path_buf(), spec.args.to_vec(), spec.cwd.to_path_buf());
+    let spawned = spawner.run(move || {
+        let _runtime = runtime.enter();
+        Process::spawn(&Spec { program: &program, args: &args, cwd: &cwd, env: &env })
+    });
+    let mut process = spawned.and_then(|r| r).map_err(SpawnError::Io)?;
     process.private_temp = Some(temp);
     Ok(process)
 }
 
-#[cfg(target_os = "linux")]
-fn spawn_restricted(spec: &Spec, rules: &Rules) -> Result<Process, SpawnError> {
-    // Process::spawn registers the pipes and the exit watch with tokio.
-    let runtime = tokio::runtime::Handle::current();
-    let (program, args, cwd) = (spec.program.to_path_buf(), spec.args.to_vec(), spec.cwd.to_path_buf());
-    let (env, rules) = (spec.env.to_vec(), rules.clone());
-    spawner::on_fresh_thread(move || {
-        let _runtime = runtime.enter();
-        landlock::restrict_current_thread(&rules).map_err(SpawnError::Unavailable)?;
-        Process::spawn(&Spec { program: &program, args: &args, cwd: &cwd, env: &env }).map_err(SpawnError::Io)
-    })
-    .unwrap_or_else(|e| Err(SpawnError::Io(e)))
+#[cfg(not(target_os = "linux"))]
+fn spawn_confined(_spec: &Spec, _sandbox: &Confinement) -> Result<Process, SpawnError> {
+    Err(SpawnError::Unavailable("the sandbox needs Linux with Landlock (ABI ≥ 6)".into()))
 }
 
-#[cfg(not(target_os = "linux"))]
-fn spawn_restricted(_spec: &Spec, _rules: &Rules) -> Result<Process, SpawnError> {
-    Err(SpawnError::Unavailable("the sandbox needs Linux with Landlock (ABI ≥ 6)".into()))
+/// Drops the spawns prepared ahead (their temp dirs go): when a runtime
+/// closes and at host exit.
+pub fn forget_prepared() {
+    #[cfg(target_os = "linux")]
+    ahead::forget();
 }
