@@ -79,13 +79,16 @@ function section(rows, before, after) {
         `| ${r.round} | ${f(r.plain.p50)} / ${f(r.plain.p99)} | ${f(r.sandboxed.p50)} / ${f(r.sandboxed.p99)} | ${f(r.overhead)} | ${f(r.sandboxed.perSec / r.plain.perSec, 2)}× |`,
     ),
     '',
-    'What a sandboxed process costs on the host (crates/core/src/sandbox/, timed stage by stage at load 3–4): a private temp dir' +
-      ' (mkdir + open, 34–61 µs; its removal is an unlink whose inode release — a synchronous device discard on this ext4 `discard` mount,' +
-      " ~0.1 ms — runs off the call's path), the rules (path lookups, 19–23 µs), a Landlock ruleset (an O_PATH open and a rule per path," +
-      " `restrict_self`: 34–40 µs) and the hand-off to a spawner thread of its own, made ahead and parked (a thread created on the call's" +
-      ' path waited for its first time slice: +1.2–1.6 ms under load 4–7); the spawn itself takes as long as unsandboxed. That is ~0.13 ms;' +
-      " the rest of the overhead above was not attributed (a candidate: the child's exec and library loading under a Landlock domain)." +
-      ' Earlier full-bench runs, before those two changes (`node bench/run.mjs --reps 1`, 06:29Z and 07:00Z, load 9–33): +0.225 and +0.414 ms at C=1;' +
+    'Where the overhead goes (crates/core/src/sandbox/; the same A/B through `Runtime::invoke` in Rust, quiet machine, 2026-11-30 12:00–12:40Z).' +
+      ' Before `sandbox/ahead.rs`, per sandboxed spawn on the call\'s path: a private temp dir (mkdir + open on this ext4 `discard` mount, 75–143 µs mean),' +
+      ' the rules (path lookups, 22–25 µs), the ruleset and `restrict_self` (45 µs), and the hand-off to a parked spawner thread (wake 54–110 µs, reply' +
+      ' 95–150 µs, making the next thread 20 µs): +0.24–0.39 ms p50. Landlock itself costs the child nothing measurable: the same run with' +
+      ' `restrict_self` skipped had the same overhead. Now the temp dir, rules and restricted thread are prepared ahead by a preparer thread per' +
+      ' function, which the spawner wakes after its spawn (off the call\'s path), and the removed temp dir\'s last close (the discard) runs there too.' +
+      ' What is left on the path is the two hand-offs (to the spawner and back), a check that the function\'s directory and program are unchanged' +
+      ' (2 stats), and the temp dir\'s rmdir; a spin-wait for the reply instead of sleeping measured worse (+0.25–0.31). With `TMPDIR` on a tmpfs' +
+      ' (`/dev/shm`) the same bench measured +0.10–0.18 ms per round, against +0.15–0.25 on the ext4 `/tmp`.' +
+      ' Earlier full-bench runs (`node bench/run.mjs --reps 1`, 06:29Z and 07:00Z, load 9–33):' +
       ' with a 2 GB JS heap, sandboxed throughput 1.24–1.37× of itself without at C=1, 0.85–0.99× at C=8, 0.94–1.37× at C=32 (target ≥ 0.9×; the spawn keeps' +
       ' the posix_spawn/vfork path, which `__test__/sandbox.test.mjs` and `sandbox-warm.test.mjs` check under strace). `npm run bench` renders its own' +
       ' "Sandbox" table (C=1/8/32, 2 GB ballast) from the same cells on every full run.',
