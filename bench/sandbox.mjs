@@ -88,9 +88,11 @@ function section(rows, before, after) {
       ' What is left on the path is the two hand-offs (to the spawner and back), a check that the function\'s directory and program are unchanged' +
       ' (2 stats), and the temp dir\'s rmdir; a spin-wait for the reply instead of sleeping measured worse (+0.25–0.31). With `TMPDIR` on a tmpfs' +
       ' (`/dev/shm`) the same bench measured +0.10–0.18 ms per round, against +0.15–0.25 on the ext4 `/tmp`.' +
-      ' Earlier full-bench runs (`node bench/run.mjs --reps 1`, 06:29Z and 07:00Z, load 9–33):' +
-      ' with a 2 GB JS heap, sandboxed throughput 1.24–1.37× of itself without at C=1, 0.85–0.99× at C=8, 0.94–1.37× at C=32 (target ≥ 0.9×; the spawn keeps' +
-      ' the posix_spawn/vfork path, which `__test__/sandbox.test.mjs` and `sandbox-warm.test.mjs` check under strace). `npm run bench` renders its own' +
+      ' The full bench with these changes (`node bench/run.mjs --reps 1`, 12:50–12:57Z, its own cells back to back): +0.173 ms at C=1;' +
+      ' with a 2 GB JS heap, sandboxed throughput 0.94× of itself without at C=1, 0.90× at C=8, 1.18× at C=32 (target ≥ 0.9×; the spawn keeps' +
+      ' the posix_spawn/vfork path, which `__test__/sandbox.test.mjs` and `sandbox-warm.test.mjs` check under strace). Under concurrency the' +
+      ' sandbox costs more than at C=1 (sandboxed ÷ unsandboxed throughput 0.87× at C=8, 0.66× at C=32 in that run): every spawn still has a thread' +
+      ' of its own, made ahead, and the preparing competes with the calls for the 2 CPUs. `npm run bench` renders its own' +
       ' "Sandbox" table (C=1/8/32, 2 GB ballast) from the same cells on every full run.',
     '<!-- bench:sandbox:end -->',
   ].join('\n')

@@ -10,7 +10,7 @@
 //   node bench/warm.mjs            full run (a few minutes)
 //   node bench/warm.mjs --smoke    node only, tiny N: a sanity check (npm test)
 //   node bench/warm.mjs --ballast  (internal) one node worker cell with a 2 GB heap
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -210,10 +210,22 @@ function floorCells() {
   return rows
 }
 
-/** Standby python at one call per 150 ms: the latency a sparse caller sees. */
+/**
+ * Standby python at one call per 150 ms: the latency a sparse caller sees.
+ * The anchor, same cadence and run: a line through an already running
+ * `cat` and back — no process start, no runtime — which is what waking
+ * an idle machine costs (on this VM, milliseconds: bench/warm-analysis.md).
+ */
 async function sparseCells(dir) {
   if (!LANGS.includes('python') || !have('python3')) return []
   const rows = []
+  const cat = runningCat()
+  try {
+    const m = await drive(cat, 'cat', 1, { calls: smoke ? 3 : 20, gapMs: 150 })
+    rows.push({ lang: 'none', mode: 'pipe to a running cat, 1 call / 150 ms', c: 1, ...m })
+  } finally {
+    cat.close()
+  }
   for (const mode of ['one-shot', 'standby']) {
     const rt = await runtimeFor(dir, mode, 'echo-python', 1)
     try {
@@ -224,6 +236,19 @@ async function sparseCells(dir) {
     }
   }
   return rows
+}
+
+/** `invoke` as a line written to a running `cat` and read back. */
+function runningCat() {
+  const child = spawn('cat', [], { stdio: ['pipe', 'pipe', 'ignore'] })
+  let answered = () => {}
+  child.stdout.on('data', () => answered())
+  const invoke = () =>
+    new Promise((resolve) => {
+      answered = () => resolve({ success: true })
+      child.stdin.write(`${JSON.stringify(input)}\n`)
+    })
+  return { invoke, close: () => child.kill() }
 }
 
 /** Node worker at C=8 in a child process holding a 2 GB JS heap, and without. */
@@ -294,7 +319,12 @@ function targets(rows, anchor, ballast) {
     n8?.cpuMain === undefined ? undefined : n8.cpuMain * 1000 <= 30,
   )
   const sb = rows.find((r) => r.mode === 'standby, 1 call / 150 ms')
-  check('standby python at 1 call / 150 ms: p50 ≤ 3 ms', sb ? `${fmt(sb.p50, 2)} ms` : '-', sb && sb.p50 <= 3)
+  const idle = rows.find((r) => r.mode === 'pipe to a running cat, 1 call / 150 ms')
+  check(
+    'standby python at 1 call / 150 ms: p50 ≤ 3 ms',
+    sb ? `${fmt(sb.p50, 2)} ms (a running cat at the same cadence: ${idle ? fmt(idle.p50, 2) : '-'} ms)` : '-',
+    sb && sb.p50 <= 3,
+  )
   const [small, big] = ballast
   check(
     'with a 2 GB host heap, warm throughput ≥ 0.9× of itself',
