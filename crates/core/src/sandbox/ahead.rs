@@ -9,7 +9,7 @@
 //! program inodes (a swapped directory gets fresh rules, never stale ones).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
@@ -24,6 +24,9 @@ const KEPT: usize = 4;
 const STACK: usize = 256 * 1024;
 
 static READY: Mutex<Vec<Ready>> = Mutex::new(Vec::new());
+
+/// Preparer threads alive.
+static PREPARERS: AtomicUsize = AtomicUsize::new(0);
 
 /// Bumped by [`forget`]: a spawn prepared across it is dropped, not kept.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -65,10 +68,21 @@ pub struct Ready {
 pub fn prepare(key: Key) -> Result<Ready, SpawnError> {
     let (wake, woken) = sync_channel(1);
     let ready = build(key.clone(), wake)?;
+    // At most KEPT preparers: more would only make spawns to evict.
+    if PREPARERS.fetch_add(1, Ordering::SeqCst) >= KEPT {
+        PREPARERS.fetch_sub(1, Ordering::SeqCst);
+        return Ok(ready);
+    }
     let generation = GENERATION.load(Ordering::SeqCst);
     let preparer = std::thread::Builder::new().name("alyx-sandbox-next".into()).stack_size(STACK);
     // Without it calls still work, each building its own spawn.
-    drop(preparer.spawn(move || prepare_each_next(key, woken, generation)));
+    let started = preparer.spawn(move || {
+        prepare_each_next(key, woken, generation);
+        PREPARERS.fetch_sub(1, Ordering::SeqCst);
+    });
+    if started.is_err() {
+        PREPARERS.fetch_sub(1, Ordering::SeqCst);
+    }
     Ok(ready)
 }
 
