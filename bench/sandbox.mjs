@@ -87,7 +87,10 @@ function section(rows, before, after) {
       ' function, which the spawner wakes after its spawn (off the call\'s path), and the removed temp dir\'s last close (the discard) runs there too.' +
       ' What is left on the path is the two hand-offs (to the spawner and back), a check that the function\'s directory and program are unchanged' +
       ' (2 stats), and the temp dir\'s rmdir; a spin-wait for the reply instead of sleeping measured worse (+0.25–0.31). With `TMPDIR` on a tmpfs' +
-      ' (`/dev/shm`) the same bench measured +0.10–0.18 ms per round, against +0.15–0.25 on the ext4 `/tmp`.' +
+      ' (`/dev/shm`) the same bench measured +0.06–0.19 ms per round (medians ~0.11), against +0.15–0.28 on the ext4 `/tmp`; skipping the' +
+      ' end-of-call rmdir (an experiment only: the contract removes the dir before `invoke` resolves) saved ~40 µs of that. Medians of this bench' +
+      ' with spawns prepared ahead, 12:44–13:12Z: 0.179, 0.181, 0.191 and 0.224 ms (the last while every cell of the machine ran ~15 % slower):' +
+      ' around the target, not clearly under it on this mount.' +
       ' The full bench with these changes (`node bench/run.mjs --reps 1`, 12:50–12:57Z, its own cells back to back): +0.173 ms at C=1;' +
       ' with a 2 GB JS heap, sandboxed throughput 0.94× of itself without at C=1, 0.90× at C=8, 1.18× at C=32 (target ≥ 0.9×; the spawn keeps' +
       ' the posix_spawn/vfork path, which `__test__/sandbox.test.mjs` and `sandbox-warm.test.mjs` check under strace). Under concurrency the' +
