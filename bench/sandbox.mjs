@@ -80,13 +80,13 @@ function section(rows, before, after) {
     ),
     '',
     'Where the overhead goes (crates/core/src/sandbox/; the same A/B through `Runtime::invoke` in Rust, quiet machine, 2026-11-30 12:00–12:40Z).' +
-      ' Before `sandbox/ahead.rs`, per sandboxed spawn on the call\'s path: a private temp dir (mkdir + open on this ext4 `discard` mount, 75–143 µs mean),' +
+      " Before `sandbox/ahead.rs`, per sandboxed spawn on the call's path: a private temp dir (mkdir + open on this ext4 `discard` mount, 75–143 µs mean)," +
       ' the rules (path lookups, 22–25 µs), the ruleset and `restrict_self` (45 µs), and the hand-off to a parked spawner thread (wake 54–110 µs, reply' +
       ' 95–150 µs, making the next thread 20 µs): +0.24–0.39 ms p50. Landlock itself costs the child nothing measurable: the same run with' +
       ' `restrict_self` skipped had the same overhead. Now the temp dir, rules and restricted thread are prepared ahead by a preparer thread per' +
-      ' function, which the spawner wakes after its spawn (off the call\'s path), and the removed temp dir\'s last close (the discard) runs there too.' +
-      ' What is left on the path is the two hand-offs (to the spawner and back), a check that the function\'s directory and program are unchanged' +
-      ' (2 stats), and the temp dir\'s rmdir; a spin-wait for the reply instead of sleeping measured worse (+0.25–0.31). With `TMPDIR` on a tmpfs' +
+      " function, which the spawner wakes after its spawn (off the call's path), and the removed temp dir's last close (the discard) runs there too." +
+      " What is left on the path is the two hand-offs (to the spawner and back), a check that the function's directory and program are unchanged" +
+      " (2 stats), and the temp dir's rmdir; a spin-wait for the reply instead of sleeping measured worse (+0.25–0.31). With `TMPDIR` on a tmpfs" +
       ' (`/dev/shm`) the same bench measured +0.06–0.19 ms per round (medians ~0.11), against +0.15–0.28 on the ext4 `/tmp`; skipping the' +
       ' end-of-call rmdir (an experiment only: the contract removes the dir before `invoke` resolves) saved ~40 µs of that. Medians of this bench' +
       ' with spawns prepared ahead, 12:44–13:12Z: 0.179, 0.181, 0.191 and 0.224 ms (the last while every cell of the machine ran ~15 % slower):' +
