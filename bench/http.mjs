@@ -15,6 +15,7 @@ import { createRequire } from 'node:module'
 import { drive } from './lib/drive.mjs'
 import { machine } from './lib/machine.mjs'
 import { addonInfo, pkgRoot } from './lib/pkg.mjs'
+import { markers, writeSection } from './lib/sections.mjs'
 import os from 'node:os'
 import { GO_ECHO, GO_MOD, makeWorkDir, which } from './lib/setup.mjs'
 import { median } from './lib/stats.mjs'
@@ -26,8 +27,7 @@ const smoke = args.includes('--smoke')
 const reps = value('--reps', smoke ? 1 : 3)
 const n = value('--n', smoke ? 40 : 3000)
 const CONCURRENCY = 8
-export const START = '<!-- bench:http:start -->'
-export const END = '<!-- bench:http:end -->'
+const [START, END] = markers('http')
 
 const { FunctionRuntime, createNodeHandler } = createRequire(import.meta.url)(pkgRoot)
 
@@ -117,10 +117,7 @@ ${END}`
   console.log(text)
   if (smoke) return
   const file = path.join(here, '..', 'BENCHMARKS.md')
-  const old = fs.readFileSync(file, 'utf8')
-  const at = old.indexOf(START)
-  const next = at >= 0 ? old.slice(0, at) + text + old.slice(old.indexOf(END) + END.length) : `${old.trimEnd()}\n\n${text}\n`
-  fs.writeFileSync(file, next)
+  writeSection(file, 'http', text)
   console.log(`wrote ${path.relative(process.cwd(), file)}`)
 }
 

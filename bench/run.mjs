@@ -14,6 +14,7 @@ import { addonInfo, sandboxAvailable } from './lib/pkg.mjs'
 import { plans } from './lib/plan.mjs'
 import { aggregate, consoleSummary, render } from './lib/report.mjs'
 import { checkSmoke } from './lib/sanity.mjs'
+import { sectionOf } from './lib/sections.mjs'
 import { allowlistEnv, makeWorkDir, setup } from './lib/setup.mjs'
 import { spawnPath } from './lib/spawnpath.mjs'
 
@@ -141,11 +142,9 @@ const KEPT_SECTIONS = ['http', 'sandbox', 'warm']
 
 function keptSections(file) {
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
-  return KEPT_SECTIONS.map((name) => {
-    const [start, end] = [`<!-- bench:${name}:start -->`, `<!-- bench:${name}:end -->`]
-    const at = old.indexOf(start)
-    return at < 0 ? '' : `\n${old.slice(at, old.indexOf(end) + end.length)}\n`
-  }).join('')
+  return KEPT_SECTIONS.map((name) => sectionOf(old, name))
+    .map((section) => (section ? `\n${section}\n` : ''))
+    .join('')
 }
 
 /** `npm run bench` ends with the warm processes' rows (bench/warm.mjs). */

@@ -12,6 +12,7 @@ import path from 'node:path'
 import { drive } from './lib/drive.mjs'
 import { ours } from './lib/impls.mjs'
 import { addonInfo, sandboxAvailable } from './lib/pkg.mjs'
+import { writeSection } from './lib/sections.mjs'
 import { makeWorkDir, setup } from './lib/setup.mjs'
 import { median } from './lib/stats.mjs'
 
@@ -101,19 +102,12 @@ function section(rows, before, after) {
   ].join('\n')
 }
 
-/** Replaces (or appends) the sandbox section of BENCHMARKS.md. */
-function writeSection(file, md) {
-  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
-  const [start, end] = ['<!-- bench:sandbox:start -->', '<!-- bench:sandbox:end -->']
-  const at = old.indexOf(start)
-  const next = at < 0 ? `${old.trimEnd()}\n\n${md}\n` : old.slice(0, at) + md + old.slice(old.indexOf(end) + end.length)
-  fs.writeFileSync(file, next)
-  console.error(`wrote the sandbox section of ${path.relative(process.cwd(), file)}`)
-}
-
 if (!sandboxAvailable()) throw new Error('the sandbox is unavailable on this kernel (Landlock ABI < 6)')
 const before = loadavg()
 const rows = await measure()
 const md = section(rows, before, loadavg())
 console.log(md)
-if (out) writeSection(out, md)
+if (out) {
+  writeSection(out, 'sandbox', md)
+  console.error(`wrote the sandbox section of ${path.relative(process.cwd(), out)}`)
+}

@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
 import { buildBallast } from './lib/ballast.mjs'
 import { cpuMonitor } from './lib/cpu.mjs'
+import { writeSection } from './lib/sections.mjs'
 import { percentile } from './lib/stats.mjs'
 
 const here = path.dirname(new URL(import.meta.url).pathname)
@@ -366,7 +367,10 @@ async function main() {
     ].join('\n')
     console.log(md)
     const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : smoke ? null : path.join(root, 'BENCHMARKS.md')
-    if (out) writeSection(out, md)
+    if (out) {
+      writeSection(out, 'warm', md)
+      console.error(`wrote the warm section of ${path.relative(process.cwd(), out)}`)
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
@@ -376,16 +380,6 @@ async function main() {
 function readAnalysis() {
   const file = path.join(here, 'warm-analysis.md')
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : ''
-}
-
-/** Replaces (or appends) the warm section of BENCHMARKS.md. */
-function writeSection(file, md) {
-  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
-  const [start, end] = ['<!-- bench:warm:start -->', '<!-- bench:warm:end -->']
-  const at = old.indexOf(start)
-  const next = at < 0 ? `${old.trimEnd()}\n\n${md}\n` : old.slice(0, at) + md + old.slice(old.indexOf(end) + end.length)
-  fs.writeFileSync(file, next)
-  console.error(`wrote the warm section of ${path.relative(process.cwd(), file)}`)
 }
 
 main().catch((e) => {
