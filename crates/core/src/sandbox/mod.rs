@@ -133,6 +133,17 @@ fn spawn_confined(_spec: &Spec, _sandbox: &Confinement) -> Result<Process, Spawn
     Err(SpawnError::Unavailable("the sandbox needs Linux with Landlock (ABI ≥ 6)".into()))
 }
 
+/// Landlock is here (tests): a skip is loud, and a failure under CI=true.
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) fn landlock_here() -> bool {
+    let available = support().available;
+    if !available {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true and no Landlock ABI ≥ 6");
+        eprintln!("!!!!! SKIPPING: no Landlock ABI ≥ 6 here !!!!!");
+    }
+    available
+}
+
 /// Drops the spawns prepared ahead (their temp dirs go): when a runtime
 /// closes and at host exit.
 pub fn forget_prepared() {
