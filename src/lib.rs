@@ -80,7 +80,9 @@ impl NativeRuntime {
     }
 
     /// Starts call `id`; its result goes to `onDone` (see the constructor).
-    /// `input` is the input's JSON text. `call` (from `newCall`) cancels
+    /// `input` is the input's JSON text as `JSON.stringify` wrote it (in
+    /// lib/invoke.js; this class is not exported): valid, one line, so not
+    /// parsed again (`alyx_core::Input::serialized`). `call` (from `newCall`) cancels
     /// it; `onLog` receives batches of log entries as JSON arrays while the
     /// function runs, all before the result. The call takes its place in the
     /// concurrency queue here, synchronously.
@@ -98,7 +100,7 @@ impl NativeRuntime {
         call: Option<&NativeCall>,
         on_log: Option<call::OnLog>,
     ) -> Result<()> {
-        let input = call::read_input(&env, &input)?;
+        let input = alyx_core::Input::serialized(call::read_input(&env, &input)?);
         let mut options = options.map(CallOptions::into_core).transpose()?.unwrap_or_default();
         options.cancel = call.map(|c| c.token.clone());
         let logs = on_log.map(|tsfn| {

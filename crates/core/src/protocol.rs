@@ -13,13 +13,13 @@ use crate::outcome::{ErrorInfo, LogEntry, LogLevel, LogSource};
 pub(crate) use depth::from_slice_deep;
 pub use depth::nesting_depth;
 
-#[derive(Debug, Serialize)]
+/// The request envelope (CONTRACT §4.1) but its input, which is written
+/// between its two parts (`to_parts`).
 pub struct Request<'a> {
     pub request_id: &'a str,
     pub function_name: &'a str,
     /// Repeats `function_name` for functions written for the older Alyx host.
     pub function: &'a str,
-    pub input: &'a RawValue,
     pub context: Context<'a>,
 }
 
@@ -58,10 +58,9 @@ impl Request<'_> {
     }
 
     #[cfg(test)]
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec(self).expect("request always serialises");
-        bytes.push(b'\n');
-        bytes
+    pub fn to_bytes(&self, input: &[u8]) -> Vec<u8> {
+        let (head, tail) = self.to_parts();
+        [head.as_slice(), input, tail.as_slice()].concat()
     }
 }
 

@@ -55,12 +55,7 @@ pub(crate) fn feed(mut process: Process, request: RequestParts) -> Launched {
     let stdin = process.stdin.take();
     let writer = tokio::spawn(async move {
         if let Some(mut stdin) = stdin {
-            let _ = async {
-                stdin.write_all(&request.head).await?;
-                stdin.write_all(request.input.get().as_bytes()).await?;
-                stdin.write_all(&request.tail).await
-            }
-            .await;
+            let _ = request.write_to(&mut stdin).await;
             let _ = stdin.shutdown().await;
         }
     });

@@ -10,6 +10,7 @@ mod fifo;
 pub(crate) mod launch;
 pub(crate) mod plan;
 pub(crate) mod redact;
+mod request;
 pub(crate) mod supervise;
 pub(crate) mod warm;
 

@@ -7,14 +7,16 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::env::{apply, EnvMap};
 use crate::function::FunctionDef;
+use crate::input::JsonInput;
 use crate::outcome::{Code, ErrorInfo};
 use crate::protocol::{Context, Request};
 use crate::registry::RuntimeDef;
+
+pub(crate) use super::request::RequestParts;
 
 /// `auth` (as JSON) and `requestId` are passed in env vars: bounded so a
 /// huge or NUL-carrying value is INVALID_INPUT, not a failed spawn.
@@ -23,7 +25,7 @@ pub(crate) const MAX_CALL_VALUE_BYTES: usize = 64 * 1024;
 /// One call as the caller described it (after JSON decoding).
 pub(crate) struct CallSpec {
     pub request_id: String,
-    pub input: Box<RawValue>,
+    pub input: JsonInput,
     pub auth: Option<Value>,
     pub env: std::collections::BTreeMap<String, String>,
     pub timeout_ms: Option<u64>,
@@ -43,14 +45,6 @@ pub(crate) struct Command {
 pub(crate) struct Settings<'a> {
     pub alyx_url: &'a str,
     pub default_timeout_ms: u64,
-}
-
-/// The request as written to stdin: `head`, the input JSON, `tail`
-/// (written around the input, so a large input is never copied).
-pub(crate) struct RequestParts {
-    pub head: Vec<u8>,
-    pub input: Box<RawValue>,
-    pub tail: Vec<u8>,
 }
 
 /// Everything the launch stage needs to start one process for one call.
@@ -140,7 +134,6 @@ pub(crate) fn request(
         request_id: &call.request_id,
         function_name: &function.name,
         function: &function.name,
-        input: &call.input,
         context: Context {
             auth: call.auth.as_ref(),
             env: &context_env,
@@ -243,7 +236,7 @@ mod tests {
     fn call() -> CallSpec {
         CallSpec {
             request_id: "r1".into(),
-            input: RawValue::from_string("{\"a\":1}".into()).unwrap(),
+            input: JsonInput::of("{\"a\":1}"),
             auth: None,
             env: [("CALL".to_string(), "c".to_string())].into(),
             timeout_ms: Some(1234),
@@ -277,7 +270,7 @@ mod tests {
     fn request_and_env_carry_the_call() {
         let settings = Settings { alyx_url: "http://x", default_timeout_ms: 30_000 };
         let (plan, request) = plan(&function(None), None, command(), EnvMap::new(), call(), &settings, "tok", 1_000);
-        let text = [request.head.as_slice(), request.input.get().as_bytes(), request.tail.as_slice()].concat();
+        let text = [request.head.as_slice(), request.input.as_bytes(), request.tail.as_slice()].concat();
         let req: Value = serde_json::from_slice(&text).unwrap();
         assert_eq!(req["context"]["deadline_ms"], 2234);
         assert_eq!(req["context"]["env"], serde_json::json!({"FROM_MANIFEST": "m", "CALL": "c"}));

@@ -129,16 +129,15 @@ fn response_logs_are_parsed() {
 
 #[test]
 fn request_has_function_alias_and_context() {
-    let input = RawValue::from_string("{\"name\":\"W\"}".into()).unwrap();
+    let input = b"{\"name\":\"W\"}";
     let env = Map::from_iter([("K".to_string(), Value::from("v"))]);
     let req = Request {
         request_id: "r1",
         function_name: "hello",
         function: "hello",
-        input: &input,
         context: Context { auth: None, env: &env, alyx_url: "http://x", internal_token: "t", deadline_ms: 5 },
     };
-    let v: Value = serde_json::from_slice(&req.to_bytes()).unwrap();
+    let v: Value = serde_json::from_slice(&req.to_bytes(input)).unwrap();
     assert_eq!(v["function"], "hello");
     assert_eq!(v["function_name"], "hello");
     assert_eq!(v["input"]["name"], "W");

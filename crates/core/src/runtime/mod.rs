@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -15,12 +14,13 @@ use crate::build::Builds;
 use crate::catalog::{Catalog, Diagnostic};
 use crate::env::{fingerprint, snapshot, EnvMap};
 use crate::function::FunctionInfo;
+use crate::input::JsonInput;
 use crate::invoke::admit::{Admission, Stats};
 use crate::invoke::classify::Finished;
 use crate::invoke::plan::CallSpec;
 use crate::invoke::{Call, Engine};
 use crate::options::{Closed, InvokeOptions, RuntimeOptions};
-use crate::outcome::{Code, ErrorInfo, InvokeResult};
+use crate::outcome::InvokeResult;
 use crate::registry::Registry;
 use crate::token::TokenStore;
 use crate::warm::Pools;
@@ -106,7 +106,7 @@ impl Runtime {
     pub fn invoke(
         &self,
         name: &str,
-        input: impl Into<String>,
+        input: impl Into<crate::Input>,
         options: InvokeOptions,
     ) -> impl std::future::Future<Output = Result<InvokeResult, Closed>> + Send + 'static {
         let started = Instant::now();
@@ -124,7 +124,7 @@ impl Runtime {
             // token's child list is a lock the workers take too.
             let cancel = given.unwrap_or_else(|| closed.child_token());
             let request_id = options.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            let (finished, queued_ms) = match parse_input(input) {
+            let (finished, queued_ms) = match JsonInput::check(input) {
                 Ok(input) => {
                     let spec = CallSpec {
                         request_id: request_id.clone(),
@@ -258,9 +258,4 @@ impl Runtime {
         // Spawns prepared ahead hold temp dirs (crate::sandbox::spawn).
         crate::sandbox::forget_prepared();
     }
-}
-
-fn parse_input(input: String) -> Result<Box<RawValue>, ErrorInfo> {
-    let text = if input.trim().is_empty() { "null".to_string() } else { input };
-    RawValue::from_string(text).map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))
 }

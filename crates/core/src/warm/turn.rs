@@ -3,7 +3,6 @@
 //! lines up to the end marker; and how protocol lines are recognised.
 
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
 
 use super::lines::{Line, LineReader};
@@ -12,9 +11,6 @@ use crate::invoke::plan::RequestParts;
 use crate::invoke::redact::Redactor;
 use crate::invoke::supervise::OverCap;
 use crate::logs::STDERR_RETAIN_BYTES;
-
-/// A request up to this size is copied into one buffer and written at once.
-const ONE_WRITE_BYTES: usize = 64 * 1024;
 
 #[derive(Deserialize)]
 pub(super) struct Probe {
@@ -50,19 +46,7 @@ pub(super) async fn turn_io(
 ) -> Result<(), OverCap> {
     let write = async {
         if let Some(pipe) = stdin.as_mut() {
-            let input = flatten(request.input.get().as_bytes());
-            let _ = async {
-                // One write for a usual request: the worker wakes up once.
-                if request.head.len() + input.len() + request.tail.len() <= ONE_WRITE_BYTES {
-                    pipe.write_all(&[request.head.as_slice(), &input, &request.tail].concat()).await?;
-                } else {
-                    pipe.write_all(&request.head).await?;
-                    pipe.write_all(&input).await?;
-                    pipe.write_all(&request.tail).await?;
-                }
-                pipe.flush().await
-            }
-            .await;
+            let _ = request.write_to(pipe).await;
         }
     };
     let Capture { stdout: out_buf, stderr: log, tail } = capture;
@@ -135,15 +119,6 @@ fn end_marker_at(line: &[u8]) -> Option<usize> {
     let key = trimmed.windows(KEY.len()).rposition(|w| w == KEY)?;
     let open = trimmed[..key].iter().rposition(|b| !b.is_ascii_whitespace()).filter(|&i| trimmed[i] == b'{')?;
     probe(&trimmed[open..]).filter(|p| p.alyx.as_deref() == Some("end")).map(|_| open)
-}
-
-/// Raw JSON may hold line breaks only as whitespace between tokens (never
-/// inside a string), so turning them into spaces keeps the request one line.
-fn flatten(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if !json.iter().any(|&b| b == b'\n' || b == b'\r') {
-        return std::borrow::Cow::Borrowed(json);
-    }
-    std::borrow::Cow::Owned(json.iter().map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }).collect())
 }
 
 #[cfg(test)]

@@ -1,0 +1,81 @@
+//! A call's input on its way to the function: JSON text on one line (a
+//! worker reads one request per line, docs/PROTOCOL.md "Worker protocol").
+
+use serde_json::value::RawValue;
+
+use crate::outcome::{Code, ErrorInfo};
+
+/// What [`crate::Runtime::invoke`] takes as the call's input: JSON text.
+pub struct Input {
+    text: String,
+    serialized: bool,
+}
+
+impl Input {
+    /// JSON text from a serializer that only writes valid JSON on one line
+    /// (V8's `JSON.stringify` without indentation, as index.js calls it):
+    /// not parsed again, which costs ~0.5 ms per MB (BENCHMARKS.md, "Payload
+    /// round trip"). Any other text reaches the function as it is.
+    pub fn serialized(text: String) -> Input {
+        Input { text, serialized: true }
+    }
+}
+
+impl From<String> for Input {
+    fn from(text: String) -> Input {
+        Input { text, serialized: false }
+    }
+}
+
+impl From<&str> for Input {
+    fn from(text: &str) -> Input {
+        Input::from(text.to_string())
+    }
+}
+
+/// Input that is valid JSON on one line; blank input is `null`.
+#[derive(Debug)]
+pub(crate) struct JsonInput(String);
+
+impl JsonInput {
+    /// Checks `input` (unless a serializer made it); `INVALID_INPUT` if it
+    /// is not JSON. Line breaks between tokens become spaces: JSON holds
+    /// them nowhere else, so the value is unchanged.
+    pub fn check(input: Input) -> Result<JsonInput, ErrorInfo> {
+        if input.serialized {
+            return Ok(JsonInput(input.text));
+        }
+        let text = if input.text.trim().is_empty() { "null".to_string() } else { input.text };
+        let raw = RawValue::from_string(text)
+            .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))?;
+        let mut text = String::from(Box::<str>::from(raw));
+        if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some() {
+            text = text.replace(['\n', '\r'], " ");
+        }
+        Ok(JsonInput(text))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    #[cfg(test)]
+    pub fn of(json: &str) -> JsonInput {
+        JsonInput::check(json.into()).expect("valid JSON")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_is_checked_unless_a_serializer_made_it() {
+        assert_eq!(JsonInput::check("{\"a\": [1,\n 2]\r\n}".into()).unwrap().as_bytes(), b"{\"a\": [1,  2]  }");
+        assert_eq!(JsonInput::check("  ".into()).unwrap().as_bytes(), b"null");
+        let bad = JsonInput::check("{nope".into()).unwrap_err();
+        assert_eq!(bad.code, Code::InvalidInput.as_str());
+        assert!(bad.message.starts_with("input is not valid JSON"), "{}", bad.message);
+        assert_eq!(JsonInput::check(Input::serialized("[1]".into())).unwrap().as_bytes(), b"[1]");
+    }
+}
