@@ -55,11 +55,12 @@ impl CallOptions {
     }
 }
 
-/// The input's JSON text in one pass: napi's usual conversion measures the
-/// UTF-8 length first (a second walk over a 100 MB string); a buffer of the
-/// worst case (3 bytes per UTF-16 unit) is only reserved, never touched
-/// beyond what is written, and is trimmed afterwards.
-pub(crate) fn read_input(env: &Env, input: &JsString) -> Result<String> {
+/// The input's JSON text as UTF-8 in one pass: napi's usual conversion
+/// measures the UTF-8 length first (a second walk over a 100 MB string); a
+/// buffer of the worst case (3 bytes per UTF-16 unit) is only reserved,
+/// never touched beyond what is written, and is trimmed afterwards. Its
+/// UTF-8 is checked on a worker thread (`alyx_core::Input::serialized`).
+pub(crate) fn read_input(env: &Env, input: &JsString) -> Result<Vec<u8>> {
     let units = input.utf16_len()?;
     let capacity =
         units.checked_mul(3).and_then(|n| n.checked_add(1)).ok_or_else(|| crate::type_error("input too large"))?;
@@ -84,7 +85,7 @@ pub(crate) fn read_input(env: &Env, input: &JsString) -> Result<String> {
     if bytes.capacity() - bytes.len() > 64 * 1024 {
         bytes.shrink_to_fit();
     }
-    String::from_utf8(bytes).map_err(|e| crate::type_error(format!("input is not UTF-8: {e}")))
+    Ok(bytes)
 }
 
 /// The runtime's completion callback: called with a batch of finished
@@ -191,18 +192,31 @@ fn hold_loop(env: &Env, tsfn: napi::sys::napi_threadsafe_function, hold: bool) {
 }
 
 /// A result for JS: one string, created as Latin-1 when the JSON is ASCII
-/// (V8 copies it as is; no UTF-8 decoding of a large output).
-pub struct Reply(pub Option<JsonText>);
+/// (V8 copies it as is; no UTF-8 decoding of a large output). Whether it is
+/// ASCII is found on the worker thread that made it (`Reply::new`), not on
+/// the JS thread.
+pub struct Reply {
+    text: Option<JsonText>,
+    ascii: bool,
+}
+
+impl Reply {
+    /// `None`: the runtime was closed before the call ran.
+    pub fn new(text: Option<JsonText>) -> Reply {
+        let ascii = text.as_ref().is_some_and(|t| t.as_bytes().is_ascii());
+        Reply { text, ascii }
+    }
+}
 
 impl ToNapiValue for Reply {
     unsafe fn to_napi_value(env: napi::sys::napi_env, reply: Reply) -> Result<napi::sys::napi_value> {
-        let Some(text) = reply.0 else {
+        let Some(text) = reply.text else {
             // SAFETY: `env` is the JS thread's env napi passed in.
             return unsafe { Null::to_napi_value(env, Null) };
         };
         let env = Env::from_raw(env);
         let bytes = text.as_bytes();
-        let string = if bytes.is_ascii() {
+        let string = if reply.ascii {
             env.create_string_latin1(bytes)?
         } else {
             let text = std::str::from_utf8(bytes).map_err(|e| Error::from_reason(e.to_string()))?;

@@ -118,7 +118,7 @@ impl NativeRuntime {
                 Some(logs) => tokio::join!(pending, logs).0,
                 None => pending.await,
             };
-            done.send(id, Reply(result.ok().map(|r| r.into_json())));
+            done.send(id, Reply::new(result.ok().map(|r| r.into_json())));
         });
         Ok(())
     }

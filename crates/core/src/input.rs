@@ -7,7 +7,7 @@ use crate::outcome::{Code, ErrorInfo};
 
 /// What [`crate::Runtime::invoke`] takes as the call's input: JSON text.
 pub struct Input {
-    text: String,
+    bytes: Vec<u8>,
     serialized: bool,
 }
 
@@ -15,15 +15,17 @@ impl Input {
     /// JSON text from a serializer that only writes valid JSON on one line
     /// (V8's `JSON.stringify` without indentation, as index.js calls it):
     /// not parsed again, which costs ~0.5 ms per MB (BENCHMARKS.md, "Payload
-    /// round trip"). Any other text reaches the function as it is.
-    pub fn serialized(text: String) -> Input {
-        Input { text, serialized: true }
+    /// round trip"). Any other text reaches the function as it is. Its
+    /// UTF-8 is checked here, on the worker thread (`INVALID_INPUT`), so
+    /// a host can hand over its bytes unchecked.
+    pub fn serialized(json: Vec<u8>) -> Input {
+        Input { bytes: json, serialized: true }
     }
 }
 
 impl From<String> for Input {
     fn from(text: String) -> Input {
-        Input { text, serialized: false }
+        Input { bytes: text.into_bytes(), serialized: false }
     }
 }
 
@@ -42,10 +44,12 @@ impl JsonInput {
     /// is not JSON. Line breaks between tokens become spaces: JSON holds
     /// them nowhere else, so the value is unchanged.
     pub fn check(input: Input) -> Result<JsonInput, ErrorInfo> {
+        let text = String::from_utf8(input.bytes)
+            .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not UTF-8: {e}")))?;
         if input.serialized {
-            return Ok(JsonInput(input.text));
+            return Ok(JsonInput(text));
         }
-        let text = if input.text.trim().is_empty() { "null".to_string() } else { input.text };
+        let text = if text.trim().is_empty() { "null".to_string() } else { text };
         let raw = RawValue::from_string(text)
             .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))?;
         let mut text = String::from(Box::<str>::from(raw));
@@ -76,6 +80,8 @@ mod tests {
         let bad = JsonInput::check("{nope".into()).unwrap_err();
         assert_eq!(bad.code, Code::InvalidInput.as_str());
         assert!(bad.message.starts_with("input is not valid JSON"), "{}", bad.message);
-        assert_eq!(JsonInput::check(Input::serialized("[1]".into())).unwrap().as_bytes(), b"[1]");
+        assert_eq!(JsonInput::check(Input::serialized(b"[1]".to_vec())).unwrap().as_bytes(), b"[1]");
+        let not_utf8 = JsonInput::check(Input::serialized(b"\"\xff\"".to_vec())).unwrap_err();
+        assert!(not_utf8.message.starts_with("input is not UTF-8"), "{}", not_utf8.message);
     }
 }
