@@ -4,7 +4,8 @@
 //   bare  rt.invoke("echo", { i }) back to back
 //   http  GET /echo?i=N through createNodeHandler on node:http (keep-alive
 //         client in the same process: the client's cost is counted too)
-//   warm  GET /wecho?i=N the same way, to a Node SDK echo kept warm as workers
+//   warmBare, warm  rt.invoke("wecho") and GET /wecho?i=N the same way, to
+//         a Node SDK echo kept warm as workers
 // Targets (issue 16): http ≥ 0.8× bare requests/s; warm ≥ 5,000 requests/s. Writes the "HTTP" section
 // of BENCHMARKS.md (kept by `npm run bench`); --smoke: tiny N, no file.
 //   node bench/http.mjs [--reps 3] [--n 3000] [--smoke]
@@ -57,13 +58,14 @@ async function main() {
     if (!first.success) throw new Error(`the Go echo failed: ${first.error.message}`)
     const bare = async (input) => (await rt.invoke('echo', input)).output
     const overHttp = (input) => get(`${url}?i=${input.i}`, agent).then((out) => ({ i: Number(out.query.i) }))
+    const warmBare = async (input) => (await rt.invoke('wecho', input)).output
     const warm = (input) => get(`${url.replace(/echo$/, 'wecho')}?i=${input.i}`, agent).then((out) => ({ i: Number(out.query.i) }))
     await rt.warmup('wecho')
     for (const call of [bare, overHttp]) await drive(call, { n: 20, concurrency: CONCURRENCY }) // warm both paths
     await drive(warm, { n: 2000, concurrency: CONCURRENCY }) // the workers' JIT
-    const runs = { bare: [], http: [], warm: [] }
+    const runs = { bare: [], http: [], warmBare: [], warm: [] }
     for (let rep = 1; rep <= reps; rep++) {
-      for (const [name, call] of Object.entries({ bare, http: overHttp, warm })) {
+      for (const [name, call] of Object.entries({ bare, http: overHttp, warmBare, warm })) {
         const r = await drive(call, { n, concurrency: CONCURRENCY, maxMs: 30_000 })
         if (r.failures) throw new Error(`${name}: ${r.failures} failed calls (${r.error})`)
         runs[name].push(r)
@@ -114,7 +116,7 @@ function report(runs, loadBefore) {
   const ratio = viaHttp / bare
   const warm = median(runs.warm.map((r) => r.perSec))
   const row = (name, list) =>
-    `| ${name} | ${list.map((r) => r.perSec.toFixed(0)).join(' / ')} | ${median(list.map((r) => r.perSec)).toFixed(0)} | ${median(list.map((r) => r.p50)).toFixed(2)} | ${median(list.map((r) => r.p99)).toFixed(2)} |`
+    `| ${name} | ${list.map((r) => r.perSec.toFixed(0)).join(' / ')} | ${median(list.map((r) => r.perSec)).toFixed(0)} | ${median(list.map((r) => r.p50)).toFixed(2)} | ${median(list.map((r) => r.p99)).toFixed(2)} | ${(median(list.map((r) => r.cpuMain)) * 1000).toFixed(0)} |`
   const text = `${START}
 ## HTTP (issue 16)
 
@@ -123,15 +125,16 @@ function report(runs, loadBefore) {
     .map((x) => x.toFixed(2))
     .join(
       ' ',
-    )}): a Go echo function on a route, ${CONCURRENCY} closed-loop callers, ${n} calls per run, ${reps} alternating runs per arm in one process. \`http\` is \`GET /echo?i=N\` through \`createNodeHandler\` on node:http with a keep-alive client in the same process (so the client's cost counts against it); \`bare\` is \`rt.invoke("echo", { i })\`; \`http, warm worker\` is \`GET /wecho?i=N\` the same way to a Node SDK echo (\`handler((input) => input)\`) with \`warm: { mode: worker }\` and one worker per CPU, after 2,000 calls for its JIT.
+    )}): a Go echo function on a route, ${CONCURRENCY} closed-loop callers, ${n} calls per run, ${reps} alternating runs per arm in one process. \`http\` is \`GET /echo?i=N\` through \`createNodeHandler\` on node:http with a keep-alive client in the same process (so the client's cost counts against it); \`bare\` is \`rt.invoke("echo", { i })\`; the warm rows are \`rt.invoke("wecho", { i })\` and \`GET /wecho?i=N\` the same way to a Node SDK echo (\`handler((input) => input)\`) with \`warm: { mode: worker }\` and one worker per CPU, after 2,000 calls for its JIT.
 
-| arm | requests/s per run | median | p50 ms | p99 ms |
-|---|---|---|---|---|
+| arm | requests/s per run | median | p50 ms | p99 ms | JS thread µs per request |
+|---|---|---|---|---|---|
 ${row('bare rt.invoke', runs.bare)}
 ${row('http (createNodeHandler)', runs.http)}
-${row('http, warm worker (Node SDK echo)', runs.warm)}
+${row('bare rt.invoke, warm worker (Node SDK echo)', runs.warmBare)}
+${row('http, warm worker', runs.warm)}
 
-**http ÷ bare = ${ratio.toFixed(2)}×** (target ≥ 0.8×: ${ratio >= 0.8 ? 'met' : '**missed**'}). **Warm worker over HTTP: ${warm.toFixed(0)} requests/s** (target ≥ 5,000: ${warm >= 5000 ? 'met' : '**missed**'}); the client, the server and the runtime share this process's JS thread.
+**http ÷ bare = ${ratio.toFixed(2)}×** (target ≥ 0.8×: ${ratio >= 0.8 ? 'met' : '**missed**'}). **Warm worker over HTTP: ${warm.toFixed(0)} requests/s** (target ≥ 5,000: ${warm >= 5000 ? 'met' : '**missed**'}): the client, the server and the runtime share this process's JS thread, and its CPU per request (last column, from /proc, 10 ms ticks) is what bounds the HTTP arms.
 ${END}`
   console.log(text)
   if (smoke) return
