@@ -21,6 +21,8 @@ mod warm;
 mod yaml_tree;
 
 #[cfg(test)]
+mod never_panics;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
