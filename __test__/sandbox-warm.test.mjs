@@ -1,9 +1,11 @@
 // Warm processes run sandboxed the same way (CONTRACT §10, §11): a worker
 // and a standby process of a sandboxed function start inside its policy,
 // through the same spawner (vfork, no fork), each with a private temp dir
-// of its own that is gone once the process is: per call for standby (one
-// process serves one call); a worker's is emptied after each call (the
-// Landlock rule holds the directory, so the directory itself stays).
+// of its own that is gone once the process is. A standby process serves one
+// call, so its temp dir is the call's; a worker's TMPDIR is a `call`
+// directory inside its own, made for each call and removed before the call
+// resolves (CONTRACT §11: one per call; the worker's Landlock rule holds the
+// outer directory, which stays and is emptied).
 // Linux with Landlock ABI ≥ 6 only; under CI=true its absence is a failure.
 import test from 'node:test'
 import assert from 'node:assert/strict'
@@ -36,6 +38,7 @@ function observe() {
     pid: process.pid,
     tmpdir: tmp,
     leftFromBefore: fs.readdirSync(tmp),
+    tmpMode: fs.statSync(tmp).mode & 0o777,
     tmpWrite: attempt(() => fs.writeFileSync(path.join(tmp, 'f' + Date.now()), 'x')),
     outside: attempt(() => fs.writeFileSync(path.join(process.env.OUTSIDE, 'w' + process.pid), 'x')),
     own: attempt(() => fs.writeFileSync(path.join(__dirname, 'own'), 'x')),
@@ -86,11 +89,14 @@ function assertConfined(out, mode) {
   assert.equal(out.tmpWrite, 'ok', 'its private temp dir is writable')
   assert.equal(out.kill, 'EPERM', 'it cannot signal the host')
   assert.equal(out.nnp, '1')
-  assert.equal(path.dirname(out.tmpdir), temps)
-  assert.match(path.basename(out.tmpdir), /^alyx-call-/)
+  assert.equal(out.tmpMode, 0o700, 'its temp dir is its owner’s only')
+  const own = mode === 'worker' ? path.dirname(out.tmpdir) : out.tmpdir
+  if (mode === 'worker') assert.equal(path.basename(out.tmpdir), 'call', 'a worker’s TMPDIR is its call dir')
+  assert.equal(path.dirname(own), temps)
+  assert.match(path.basename(own), /^alyx-call-/)
 }
 
-test('a sandboxed warm worker is confined; its private temp dir is emptied after each call and gone after close()', required(), async () => {
+test('a sandboxed warm worker is confined; each call gets a temp dir, removed before it resolves; all gone after close()', required(), async () => {
   const rt = runtime(workers)
   let first
   try {
@@ -100,10 +106,10 @@ test('a sandboxed warm worker is confined; its private temp dir is emptied after
     assertConfined(first, 'worker')
     assertConfined(second, 'worker')
     assert.equal(second.pid, first.pid, 'one worker served both calls')
-    assert.equal(second.tmpdir, first.tmpdir, "a worker's temp dir is its own, the same path each call")
-    assert.equal(fs.statSync(first.tmpdir).mode & 0o777, 0o700)
+    assert.equal(second.tmpdir, first.tmpdir, 'the same path each call (runtimes cache it), a new directory')
     assert.deepEqual(second.leftFromBefore, [], 'the second call finds nothing of the first (CONTRACT §11: one per call)')
-    assert.deepEqual(fs.readdirSync(first.tmpdir), [], 'emptied before invoke resolved')
+    assert.equal(fs.existsSync(first.tmpdir), false, 'the call’s temp dir is removed before invoke resolved')
+    assert.deepEqual(fs.readdirSync(path.dirname(first.tmpdir)), [], 'nothing else is left in the worker’s own')
     assert.equal(fs.existsSync(path.join(outside, `w${first.pid}`)), false, 'nothing was written outside')
     // The same worker unsandboxed can do all of it: the sandbox stopped it.
     const free = await call(rt, 'wkfree')
@@ -114,7 +120,7 @@ test('a sandboxed warm worker is confined; its private temp dir is emptied after
     await rt.close()
   }
   assert.equal(isAlive(first.pid), false, 'the worker is gone after close()')
-  assert.equal(fs.existsSync(first.tmpdir), false, 'its temp dir is gone after close()')
+  assert.equal(fs.existsSync(path.dirname(first.tmpdir)), false, 'its temp dir is gone after close()')
   assert.deepEqual(leftovers(), [])
 })
 
@@ -158,4 +164,41 @@ test('sandboxed warm processes are started on the vfork path (strace)', { ...nee
   assert.ok(calls.filter((l) => l.includes('CLONE_VFORK')).length >= 2, 'no vfork-style spawn of the warm processes')
   const copies = calls.filter((l) => /\bfork\(/.test(l) || (/clone3?\(/.test(l) && !l.includes('CLONE_VM') && !l.includes('resumed')))
   assert.deepEqual(copies, [], 'a spawn copied the host (fork)')
+})
+
+// Python's tempfile caches the temp dir's path at first use: the call dir
+// keeps one path, so every call of a worker finds its own, fresh one there.
+test('a sandboxed Python SDK worker uses tempfile in call after call, each time in a fresh call dir', { ...needs('python3'), ...required() }, async () => {
+  const dir = path.join(outer, 'pyworkers')
+  writeFiles(dir, {
+    'py/main.py': `import os, sys, tempfile
+sys.path.insert(0, ${JSON.stringify(path.join(root, 'sdk', 'python'))})
+import alyx
+
+def main(input, ctx):
+    before = os.listdir(tempfile.gettempdir())
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        f.write(b"x")
+    return {"tmpdir": tempfile.gettempdir(), "file": f.name, "before": before, "pid": os.getpid()}
+
+alyx.handler(main)
+`,
+    'py/manifest.yaml': 'name: py\nwarm: { min: 1, max: 1 }\nsandbox: true\n',
+  })
+  const rt = runtime(dir)
+  try {
+    await rt.warmup('py')
+    const outs = []
+    for (let i = 0; i < 3; i++) {
+      const out = await call(rt, 'py')
+      assert.equal(path.basename(out.tmpdir), 'call', JSON.stringify(out))
+      assert.equal(path.dirname(out.file), out.tmpdir)
+      assert.deepEqual(out.before, [], 'nothing of an earlier call')
+      assert.equal(fs.existsSync(out.file), false, 'removed with the call dir before invoke resolved')
+      outs.push(out)
+    }
+    assert.equal(new Set(outs.map((o) => o.pid)).size, 1, 'one worker served every call')
+  } finally {
+    await rt.close()
+  }
 })

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::plan::{LaunchPlan, RequestParts};
 use crate::outcome::{Code, ErrorInfo};
 use crate::process::{Process, Spec};
-use crate::sandbox::SpawnError;
+use crate::sandbox::{CallTemp, SpawnError};
 
 /// A started function: its process and its output pipes. Stdin is written
 /// on its own task while stdout and stderr drain, so no payload size can
@@ -39,7 +39,7 @@ impl Drop for Writer {
 /// function is spawned).
 pub(crate) fn oneshot(plan: &LaunchPlan, request: RequestParts) -> Result<Launched, ErrorInfo> {
     let spec = Spec { program: &plan.program, args: &plan.args, cwd: &plan.cwd, env: &plan.env };
-    let process = crate::sandbox::spawn(&spec, plan.sandbox.as_ref()).map_err(|e| match e {
+    let process = crate::sandbox::spawn(&spec, plan.sandbox.as_ref(), CallTemp::Process).map_err(|e| match e {
         SpawnError::Unavailable(message) => ErrorInfo::new(Code::SandboxUnavailable, message),
         SpawnError::Io(e) => ErrorInfo::new(
             Code::SpawnFailed,

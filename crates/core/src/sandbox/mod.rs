@@ -96,26 +96,45 @@ impl Confinement {
 /// The variables that point a process at its temp dir.
 const TEMP_VARS: [&str; 3] = ["TMPDIR", "TMP", "TEMP"];
 
+/// Where a sandboxed process's `TMPDIR` points (CONTRACT §11: a temp dir
+/// per call).
+#[derive(Clone, Copy)]
+pub(crate) enum CallTemp {
+    /// Its private temp dir: a one-shot or standby process serves one call.
+    Process,
+    /// A directory inside it made for each call (`PrivateTemp::call_dir`):
+    /// a worker serves many.
+    EachCall,
+}
+
 /// Spawns `spec`, inside `sandbox` when given. A sandboxed process gets a
-/// fresh private temp dir (`TMPDIR`/`TMP`/`TEMP`, set over any other value)
-/// that the returned `Process` owns: it is removed when the process is
-/// dropped, after its group is killed and reaped. A thread of its own per
-/// process, restricted to the process's rules, spawns it and ends; the temp
-/// dir and that thread are usually made ahead (`ahead.rs`).
-pub(crate) fn spawn(spec: &Spec, sandbox: Option<&Confinement>) -> Result<Process, SpawnError> {
+/// fresh private temp dir (`TMPDIR`/`TMP`/`TEMP`, set over any other value,
+/// to it or to its call dir as `temp` says) that the returned `Process`
+/// owns: it is removed when the process is dropped, after its group is
+/// killed and reaped. A thread of its own per process, restricted to the
+/// process's rules, spawns it and ends; the temp dir and that thread are
+/// usually made ahead (`ahead.rs`).
+pub(crate) fn spawn(spec: &Spec, sandbox: Option<&Confinement>, temp: CallTemp) -> Result<Process, SpawnError> {
     match sandbox {
         None => Process::spawn(spec).map_err(SpawnError::Io),
-        Some(sandbox) => spawn_confined(spec, sandbox),
+        Some(sandbox) => spawn_confined(spec, sandbox, temp),
     }
 }
 
 #[cfg(target_os = "linux")]
-fn spawn_confined(spec: &Spec, sandbox: &Confinement) -> Result<Process, SpawnError> {
+fn spawn_confined(spec: &Spec, sandbox: &Confinement, kind: CallTemp) -> Result<Process, SpawnError> {
     let key = ahead::Key::of(sandbox, spec.program);
     let ahead::Ready { temp, spawner, .. } = ahead::take_or_prepare(key)?;
+    let tmpdir = match kind {
+        CallTemp::Process => temp.path().to_path_buf(),
+        CallTemp::EachCall => {
+            temp.begin_call().map_err(SpawnError::Io)?;
+            temp.call_dir()
+        }
+    };
     let mut env: Vec<(OsString, OsString)> =
         spec.env.iter().filter(|(k, _)| !TEMP_VARS.iter().any(|t| k == t)).cloned().collect();
-    env.extend(TEMP_VARS.map(|k| (k.into(), temp.path().into())));
+    env.extend(TEMP_VARS.map(|k| (k.into(), tmpdir.clone().into())));
     // Process::spawn registers the pipes and the exit watch with tokio.
     let runtime = tokio::runtime::Handle::current();
     let (program, args, cwd) = (spec.program.to_path_buf(), spec.args.to_vec(), spec.cwd.to_path_buf());
@@ -129,7 +148,7 @@ fn spawn_confined(spec: &Spec, sandbox: &Confinement) -> Result<Process, SpawnEr
 }
 
 #[cfg(not(target_os = "linux"))]
-fn spawn_confined(_spec: &Spec, _sandbox: &Confinement) -> Result<Process, SpawnError> {
+fn spawn_confined(_spec: &Spec, _sandbox: &Confinement, _temp: CallTemp) -> Result<Process, SpawnError> {
     Err(SpawnError::Unavailable("the sandbox needs Linux with Landlock (ABI ≥ 6)".into()))
 }
 

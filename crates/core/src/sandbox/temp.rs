@@ -12,7 +12,7 @@
 //! anyway; waking a thread only for it cost the call ~40 µs.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tempfile::TempDir;
@@ -37,6 +37,28 @@ impl PrivateTemp {
 
     pub fn path(&self) -> &Path {
         self.dir.as_ref().expect("present until dropped").path()
+    }
+
+    /// A worker's temp dir for its current call (CONTRACT §11: one per
+    /// call): `call` inside this one, made by [`PrivateTemp::begin_call`]
+    /// and removed with everything else by [`PrivateTemp::empty`] once the
+    /// call is over. The same path each time, so a runtime that caches its
+    /// temp dir's path (Python's `tempfile`) still finds one; Landlock's
+    /// rule, bound to this directory, covers each new one.
+    pub fn call_dir(&self) -> PathBuf {
+        self.path().join("call")
+    }
+
+    /// Makes the call dir, unless it is there (made at spawn, for the
+    /// worker's start and its first call).
+    pub fn begin_call(&self) -> std::io::Result<()> {
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(self.call_dir()) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Removes everything inside, keeping the directory (and its inode, which
@@ -101,8 +123,13 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o700);
         }
+        temp.begin_call().unwrap();
+        std::fs::write(temp.call_dir().join("file"), "x").unwrap();
+        temp.begin_call().unwrap();
+        assert!(temp.call_dir().join("file").exists(), "a call dir that is there is kept");
         temp.empty().unwrap();
         assert!(path.is_dir(), "emptied, not removed");
+        assert!(!temp.call_dir().exists(), "the call dir goes with the rest");
         assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0);
         std::fs::write(path.join("again"), "x").unwrap();
         drop(temp);

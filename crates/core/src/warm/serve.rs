@@ -46,6 +46,12 @@ pub(crate) async fn serve<'a>(
             return Err(e);
         }
     };
+    if let Err(e) = worker.begin_call() {
+        drop(worker);
+        let why = format!("a sandboxed worker's temp dir for the call could not be made: {e}");
+        pool.release(None, pid, Some(format!("a worker was replaced: {why}")));
+        return Err(ErrorInfo::new(Code::SpawnFailed, why));
+    }
     let turn = worker
         .serve(call.request, call.request_id, &call.limits, call.max_output, call.on_log, &call.terms.redactor)
         .await;
@@ -54,8 +60,9 @@ pub(crate) async fn serve<'a>(
             let run = Supervised { stop: None, exit: Ok(Exit::Code(0)) };
             let mut finished = classify(run, capture, &call.terms);
             finished.exit_code = None;
-            // CONTRACT §11: a sandboxed worker's temp dir is the call's; the
-            // next call finds it empty (a worker that cannot be cleaned is replaced).
+            // CONTRACT §11: the call's temp dir is removed before `invoke`
+            // resolves, with anything else the call left in the worker's
+            // (a worker that cannot be cleaned is replaced).
             match worker.empty_temp() {
                 Ok(()) => pool.release(Some(worker), pid, None),
                 Err(e) => {

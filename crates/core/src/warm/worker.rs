@@ -21,6 +21,7 @@ use crate::invoke::supervise::{supervise_turn, Limits, Supervised};
 use crate::logs::STDERR_RETAIN_BYTES;
 use crate::outcome::{Code, ErrorInfo};
 use crate::process::{Exit, Process, Spec};
+use crate::sandbox::CallTemp;
 
 /// Start-up output kept for the next call: the most recent bytes.
 const PENDING_BYTES: usize = 64 * 1024;
@@ -66,7 +67,7 @@ impl Worker {
         cancel: &CancellationToken,
         generation: u64,
     ) -> Result<Worker, ErrorInfo> {
-        let mut worker = Worker::spawn(plan, generation)?;
+        let mut worker = Worker::spawn(plan, generation, CallTemp::EachCall)?;
         match worker.handshake(within, cancel).await {
             Ok(()) => {
                 worker.booted = true;
@@ -76,12 +77,14 @@ impl Worker {
         }
     }
 
-    /// Starts a standby process: a one-shot process that will block on stdin
-    /// until a call hands it a request (`into_process`).
-    pub fn spawn(plan: &LaunchPlan, generation: u64) -> Result<Worker, ErrorInfo> {
+    /// Starts the process of a worker (`start`) or of a standby process: a
+    /// one-shot process that will block on stdin until a call hands it a
+    /// request (`into_process`). `temp`: where its `TMPDIR` points when it
+    /// is sandboxed.
+    pub fn spawn(plan: &LaunchPlan, generation: u64, temp: CallTemp) -> Result<Worker, ErrorInfo> {
         let spec = Spec { program: &plan.program, args: &plan.args, cwd: &plan.cwd, env: &plan.env };
         // Inside the function's sandbox when it has one (CONTRACT §11).
-        let mut process = crate::sandbox::spawn(&spec, plan.sandbox.as_ref()).map_err(|e| match e {
+        let mut process = crate::sandbox::spawn(&spec, plan.sandbox.as_ref(), temp).map_err(|e| match e {
             crate::sandbox::SpawnError::Unavailable(m) => ErrorInfo::new(Code::SandboxUnavailable, m),
             crate::sandbox::SpawnError::Io(e) => {
                 ErrorInfo::new(Code::SpawnFailed, format!("could not start {}: {e}", plan.program.display()))
@@ -225,9 +228,15 @@ impl Worker {
         self.is_dead() || exited_unreaped(self.pid())
     }
 
-    /// Removes what the last call left in the worker's private temp dir
-    /// (sandboxed workers only). The directory itself stays: the worker's
-    /// Landlock rule is bound to it (docs/ARCHITECTURE.md, sandbox).
+    /// Makes the temp dir of the call about to be served (sandboxed
+    /// workers only; `PrivateTemp::call_dir`).
+    pub fn begin_call(&self) -> std::io::Result<()> {
+        self.process.private_temp.as_ref().map_or(Ok(()), |t| t.begin_call())
+    }
+
+    /// Removes what the last call left in the worker's private temp dir,
+    /// its call dir included (sandboxed workers only). The directory itself
+    /// stays: the worker's Landlock rule is bound to it (SECURITY.md).
     pub fn empty_temp(&self) -> std::io::Result<()> {
         self.process.private_temp.as_ref().map_or(Ok(()), |t| t.empty())
     }

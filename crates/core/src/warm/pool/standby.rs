@@ -77,7 +77,7 @@ impl Pool {
     /// it ready when it waits on stdin, or after `plan.timeout` when it
     /// never seems to (then nothing better can be told).
     pub(super) async fn start_standby(self: Arc<Self>, plan: &LaunchPlan, generation: u64) {
-        let spawned = Worker::spawn(plan, generation);
+        let spawned = Worker::spawn(plan, generation, crate::sandbox::CallTemp::Process);
         let pid = {
             let mut s = self.state.lock().unwrap();
             s.starting -= 1;
