@@ -91,7 +91,10 @@ function section(rows, before, after) {
       ' (`/dev/shm`) the same bench measured +0.06–0.19 ms per round (medians ~0.11), against +0.15–0.28 on the ext4 `/tmp`; skipping the' +
       ' end-of-call rmdir (an experiment only: the contract removes the dir before `invoke` resolves) saved ~40 µs of that. Medians of this bench' +
       ' with spawns prepared ahead, 12:44–13:12Z: 0.179, 0.181, 0.191 and 0.224 ms (the last while every cell of the machine ran ~15 % slower):' +
-      ' around the target, not clearly under it on this mount.' +
+      ' around the target, not clearly under it on this mount; later runs: 0.179 (14:45Z) and 0.194 ms (16:02Z).' +
+      ' The same A/B in Rust at 14:55–15:00Z (1,500 calls × 5 rounds per cell) put the rest on the temp dir: +0.187 ms p50 as built, +0.078' +
+      ' with `TMPDIR=/dev/shm`, +0.124 with the end-of-call rmdir skipped, and no change with `restrict_self` skipped; the hand-off round trip to' +
+      ' a parked restricted thread is 16–18 µs p50, and pinning the caller and spawner to one CPU (tried, not kept) did not lower the overhead.' +
       ' The full bench with these changes (`node bench/run.mjs --reps 1`, 12:50–12:57Z, its own cells back to back): +0.173 ms at C=1;' +
       ' with a 2 GB JS heap, sandboxed throughput 0.94× of itself without at C=1, 0.90× at C=8, 1.18× at C=32 (target ≥ 0.9×; the spawn keeps' +
       ' the posix_spawn/vfork path, which `__test__/sandbox.test.mjs` and `sandbox-warm.test.mjs` check under strace). Under concurrency the' +
