@@ -6,9 +6,13 @@ use serde_json::value::RawValue;
 use crate::outcome::{Code, ErrorInfo};
 
 /// What [`crate::Runtime::invoke`] takes as the call's input: JSON text.
-pub struct Input {
-    bytes: Vec<u8>,
-    serialized: bool,
+pub struct Input(Source);
+
+enum Source {
+    /// Text to check: parsed once.
+    Text(String),
+    /// A serializer's output: only its UTF-8 is checked.
+    Serialized(Vec<u8>),
 }
 
 impl Input {
@@ -19,13 +23,13 @@ impl Input {
     /// UTF-8 is checked here, on the worker thread (`INVALID_INPUT`), so
     /// a host can hand over its bytes unchecked.
     pub fn serialized(json: Vec<u8>) -> Input {
-        Input { bytes: json, serialized: true }
+        Input(Source::Serialized(json))
     }
 }
 
 impl From<String> for Input {
     fn from(text: String) -> Input {
-        Input { bytes: text.into_bytes(), serialized: false }
+        Input(Source::Text(text))
     }
 }
 
@@ -44,11 +48,14 @@ impl JsonInput {
     /// is not JSON. Line breaks between tokens become spaces: JSON holds
     /// them nowhere else, so the value is unchanged.
     pub fn check(input: Input) -> Result<JsonInput, ErrorInfo> {
-        let text = String::from_utf8(input.bytes)
-            .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not UTF-8: {e}")))?;
-        if input.serialized {
-            return Ok(JsonInput(text));
-        }
+        let text = match input.0 {
+            Source::Serialized(json) => {
+                return String::from_utf8(json)
+                    .map(JsonInput)
+                    .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not UTF-8: {e}")));
+            }
+            Source::Text(text) => text,
+        };
         let text = if text.trim().is_empty() { "null".to_string() } else { text };
         let raw = RawValue::from_string(text)
             .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not valid JSON: {e}")))?;
