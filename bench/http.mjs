@@ -51,15 +51,16 @@ async function main() {
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY })
-  const url = `http://127.0.0.1:${server.address().port}/echo`
+  const base = `http://127.0.0.1:${server.address().port}`
   try {
     // The first call compiles the Go function once (cached in .alyx/go), outside the measurement.
     const first = await rt.invoke('echo', { i: -1 }, { timeoutMs: 120_000 })
     if (!first.success) throw new Error(`the Go echo failed: ${first.error.message}`)
     const bare = async (input) => (await rt.invoke('echo', input)).output
-    const overHttp = (input) => get(`${url}?i=${input.i}`, agent).then((out) => ({ i: Number(out.query.i) }))
+    const route = (path) => (input) => get(`${base}${path}?i=${input.i}`, agent).then((out) => ({ i: Number(out.query.i) }))
+    const overHttp = route('/echo')
     const warmBare = async (input) => (await rt.invoke('wecho', input)).output
-    const warm = (input) => get(`${url.replace(/echo$/, 'wecho')}?i=${input.i}`, agent).then((out) => ({ i: Number(out.query.i) }))
+    const warm = route('/wecho')
     await rt.warmup('wecho')
     for (const call of [bare, overHttp]) await drive(call, { n: 20, concurrency: CONCURRENCY }) // warm both paths
     await drive(warm, { n: 2000, concurrency: CONCURRENCY }) // the workers' JIT
