@@ -5,12 +5,16 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { FunctionRuntime, functionsDir, sh, isAlive, zombieChildren, sleep, waitFor, writeFiles } from './helpers.mjs'
 
 const nodeFn = (body) => `let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const req=JSON.parse(s);${body}})`
 
 const dir = functionsDir({
   'echo/index.js': nodeFn(`process.stdout.write(JSON.stringify({success:true,output:req.input}))`),
+  // Decodes stdin once, whole: `s += chunk` would split multi-byte characters.
+  'bigecho/index.js': `const c=[];process.stdin.on('data',d=>c.push(d)).on('end',()=>process.stdout.write(JSON.stringify({success:true,output:JSON.parse(Buffer.concat(c)).input})))`,
   'ctx/index.js': nodeFn(`process.stdout.write(JSON.stringify({success:true,output:{req,env:process.env}}))`),
   'typed/bootstrap': sh(
     `cat >/dev/null; echo '{"success":false,"error":{"code":"VALIDATION_ERROR","message":"name is required","details":{"field":"name"}}}'; exit 1`,
@@ -251,6 +255,26 @@ test('50 MB round trip, and a function that never reads a big stdin', async () =
   console.log(`# 50 MB round trip: ${ms} ms`)
   const nr = await rt.invoke('noread', { blob: 'y'.repeat(8 * 1024 * 1024) })
   assert.equal(nr.output, 'did not read')
+})
+
+test('results over 1 MiB (an external string when ASCII) stay whole through garbage collection', async () => {
+  const ascii = 'abc'.repeat(1 << 20)
+  const wide = 'ж€😀'.repeat(1 << 18)
+  const echo = async (s) => {
+    const res = await rt.invoke('bigecho', { s })
+    assert.equal(res.success, true, res.error?.message)
+    return res.output.s
+  }
+  const [a, w] = await Promise.all([echo(ascii), echo(wide)])
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc')
+  gc()
+  const again = await echo(ascii.slice(1))
+  gc()
+  // Not deepEqual: a failure would print megabytes.
+  assert.ok(a === ascii, `ASCII output differs (${a.length} chars)`)
+  assert.ok(w === wide, `non-ASCII output differs (${w.length} chars)`)
+  assert.ok(again === ascii.slice(1), `second ASCII output differs (${again.length} chars)`)
 })
 
 test('100 concurrent invocations, then no zombies', async () => {

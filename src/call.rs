@@ -192,7 +192,8 @@ fn hold_loop(env: &Env, tsfn: napi::sys::napi_threadsafe_function, hold: bool) {
 }
 
 /// A result for JS: one string, created as Latin-1 when the JSON is ASCII
-/// (V8 copies it as is; no UTF-8 decoding of a large output). Whether it is
+/// (V8 copies it as is; no UTF-8 decoding of a large output), and not even
+/// copied when it is large (`external.rs`). Whether it is
 /// ASCII is found on the worker thread that made it (`Reply::new`), not on
 /// the JS thread.
 pub struct Reply {
@@ -213,6 +214,14 @@ impl ToNapiValue for Reply {
         let Some(text) = reply.text else {
             // SAFETY: `env` is the JS thread's env napi passed in.
             return unsafe { Null::to_napi_value(env, Null) };
+        };
+        let text = if reply.ascii && text.as_bytes().len() >= crate::external::EXTERNAL_FROM {
+            match crate::external::latin1(env, text) {
+                Ok(string) => return Ok(string),
+                Err(text) => text,
+            }
+        } else {
+            text
         };
         let env = Env::from_raw(env);
         let bytes = text.as_bytes();

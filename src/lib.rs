@@ -5,6 +5,7 @@
 //! `FunctionRuntime`.
 
 pub mod call;
+mod external;
 pub mod functions;
 pub mod watcher;
 

@@ -48,6 +48,12 @@ for await (const chunk of process.stdin) text += chunk
 const req = JSON.parse(text)
 console.log(JSON.stringify({ success: true, output: { message: 'Hello, ' + req.input.name + '!' } }))
 `
+export const ECHO = `
+const chunks = []
+for await (const chunk of process.stdin) chunks.push(chunk)
+const req = JSON.parse(Buffer.concat(chunks).toString())
+process.stdout.write(JSON.stringify({ success: true, output: req.input }))
+`
 export const SLOW = `setTimeout(() => console.log('{"success":true,"output":1}'), 30000)\n`
 export const LOGGER = `
 console.error('plain stderr line')
@@ -94,6 +100,30 @@ export const cases: Case[] = [
         const took = Date.now() - started
         check(!res.success && res.error.code === CODES.TIMEOUT, `want TIMEOUT: ${JSON.stringify(res)}`)
         check(took < 10_000, `took ${took} ms`)
+      } finally {
+        await rt.close()
+      }
+    },
+  },
+  {
+    name: 'large results: 3 MB of ASCII (an external string) and 2 MB of non-ASCII come back whole',
+    async run() {
+      const rt = new FunctionRuntime({ functionsDir: functionsDir({ echo: ECHO }) })
+      try {
+        const ascii = 'abc'.repeat(1 << 20)
+        const wide = 'ж€😀'.repeat(1 << 18)
+        const echo = async (s: string) => {
+          const res = await rt.invoke('echo', { s })
+          check(res.success, `echo failed: ${JSON.stringify(res.error)}`)
+          return (res.output as { s: string }).s
+        }
+        const [a, w] = await Promise.all([echo(ascii), echo(wide)])
+        // Garbage and a second round: the first result's text must outlive them.
+        const again = await echo(ascii.slice(1))
+        for (let i = 0; i < 20; i++) new Array(1 << 16).fill({ i })
+        check(a === ascii, `ascii output: ${a.length} chars`)
+        check(w === wide, `non-ASCII output: ${w.length} chars`)
+        check(again === ascii.slice(1), 'second ascii output')
       } finally {
         await rt.close()
       }
