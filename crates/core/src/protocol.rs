@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::logs::{BoundedLogs, Dropped, Retained, RETAIN_BYTES};
 
 mod depth;
+mod span;
 use crate::outcome::{ErrorInfo, LogEntry, LogLevel, LogSource};
 pub(crate) use depth::from_slice_deep;
 pub use depth::nesting_depth;
@@ -213,21 +214,35 @@ fn parse_document(whole: &[u8], in_place: bool) -> Result<Response, Rejection> {
     if *first != b'{' {
         return Err(Rejection::NotJson);
     }
-    if nesting_depth(bytes) > MAX_DEPTH + ENVELOPE_DEPTH {
+    // A large output is found by the fast scan (which also bounds the
+    // depth); serde parses what is around it.
+    let max_depth = MAX_DEPTH + ENVELOPE_DEPTH;
+    let found = (in_place && bytes.len() >= span::FAST_FROM).then(|| span::output_span(bytes, max_depth)).flatten();
+    if found.is_none() && nesting_depth(bytes) > max_depth {
         return Err(Rejection::TooDeep);
     }
-    let raw: RawResponse = from_slice_deep(bytes).map_err(|_| match from_slice_deep::<IgnoredAny>(bytes) {
+    let envelope = match found {
+        Some(Some((start, end))) => std::borrow::Cow::Owned([&bytes[..start], b"null", &bytes[end..]].concat()),
+        _ => std::borrow::Cow::Borrowed(bytes),
+    };
+    let raw: RawResponse = from_slice_deep(&envelope).map_err(|_| match from_slice_deep::<IgnoredAny>(&envelope) {
         Ok(_) => Rejection::NoSuccess,
         Err(_) => Rejection::NotJson,
     })?;
-    let output = raw.output.map(|o| {
-        if in_place {
-            let start = o.get().as_ptr() as usize - whole.as_ptr() as usize;
-            OutputAt::Range(start, start + o.get().len())
-        } else {
-            OutputAt::Copied(o.to_owned())
-        }
-    });
+    let offset = whole.len() - bytes.len();
+    let output = match found {
+        Some(span) => span
+            .filter(|&(start, end)| &bytes[start..end] != b"null")
+            .map(|(start, end)| OutputAt::Range(offset + start, offset + end)),
+        None => raw.output.map(|o| {
+            if in_place {
+                let start = o.get().as_ptr() as usize - whole.as_ptr() as usize;
+                OutputAt::Range(start, start + o.get().len())
+            } else {
+                OutputAt::Copied(o.to_owned())
+            }
+        }),
+    };
     Ok(Response {
         success: raw.success,
         output,

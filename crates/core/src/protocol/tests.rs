@@ -186,3 +186,25 @@ fn nesting_depth_of_a_trailing_escape_or_open_string() {
     assert_eq!(nesting_depth(br#"[["abc"#), 2);
     assert_eq!(nesting_depth(br#"[["a\\"],[[]]]"#), 3);
 }
+
+#[test]
+fn a_large_response_reads_the_same_through_the_fast_scan() {
+    let big = "y".repeat(span::FAST_FROM);
+    let text = format!("\u{FEFF}{{\"success\":false,\"output\":[\"{big}\"],\"error\":{{\"code\":\"E\",\"message\":\"m\"}},\"logs\":[{{\"message\":\"hi\"}}]}}\n");
+    let r = parse(&text).response.unwrap();
+    assert!(!r.success);
+    assert_eq!(r.output.unwrap().text(text.as_bytes()), format!("[\"{big}\"]"));
+    assert_eq!((r.error.unwrap().code, r.logs.len()), ("E".to_string(), 1));
+    let null = format!("{{\"success\":true,\"output\":null,\"pad\":\"{big}\"}}");
+    assert!(parse(&null).response.unwrap().output.is_none());
+    let no_success = format!("{{\"output\":\"{big}\"}}");
+    assert_eq!(parse(&no_success).rejection, Some(Rejection::NoSuccess));
+    let control = format!("{{\"success\":true,\"output\":\"{big}\u{1}\"}}");
+    assert_eq!(parse(&control).rejection, Some(Rejection::NotJson));
+    let deep = format!(
+        "{{\"success\":true,\"output\":{}\"{big}\"{}}}",
+        "[".repeat(MAX_DEPTH + ENVELOPE_DEPTH),
+        "]".repeat(MAX_DEPTH + ENVELOPE_DEPTH)
+    );
+    assert_eq!(parse(&deep).rejection, Some(Rejection::TooDeep));
+}
