@@ -65,6 +65,7 @@ pub(crate) fn read_input(env: &Env, input: &JsString) -> Result<Vec<u8>> {
     let capacity =
         units.checked_mul(3).and_then(|n| n.checked_add(1)).ok_or_else(|| crate::type_error("input too large"))?;
     let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
+    let prefault = crate::prefault::start(&mut bytes, units);
     let mut written = 0usize;
     // SAFETY: `bytes` has room for `capacity` bytes and napi writes at most
     // `capacity - 1` of them plus a NUL; `written` is how many it wrote,
@@ -82,6 +83,7 @@ pub(crate) fn read_input(env: &Env, input: &JsString) -> Result<Vec<u8>> {
         }
         bytes.set_len(written);
     }
+    drop(prefault);
     if bytes.capacity() - bytes.len() > 64 * 1024 {
         bytes.shrink_to_fit();
     }

@@ -6,6 +6,7 @@
 
 pub mod call;
 mod external;
+mod prefault;
 pub mod functions;
 pub mod watcher;
 
