@@ -8,6 +8,7 @@
 const { CODES } = require('./codes.js')
 const { check, isPlainObject } = require('./internal.js')
 const { checkMs, checkStringMap } = require('./options.js')
+const { inputJson } = require('./input-json.js')
 
 const NO_OPTIONS = Object.freeze({})
 
@@ -85,13 +86,13 @@ function logForwarder(onLog) {
  * the caller's performance.now() at invoke().
  */
 function invokeOn(native, name, input, o, started) {
-  let inputJson
+  let json
   try {
-    inputJson = input === undefined ? 'null' : JSON.stringify(input)
+    json = input === undefined ? 'null' : inputJson(input)
   } catch (e) {
     return Promise.resolve(failure(o.requestId, CODES.INVALID_INPUT, `input cannot be serialised to JSON: ${e.message}`))
   }
-  if (inputJson === undefined) {
+  if (json === undefined) {
     return Promise.resolve(failure(o.requestId, CODES.INVALID_INPUT, `input of type ${typeof input} cannot be serialised to JSON`))
   }
   const signal = o.signal
@@ -106,7 +107,7 @@ function invokeOn(native, name, input, o, started) {
     if (abort) signal.addEventListener('abort', abort, { once: true })
     pending.set(id, { resolve, reject, started, signal, abort })
     try {
-      native.invoke(id, name, inputJson, nativeOptions(o), call, o.onLog ? logForwarder(o.onLog) : undefined)
+      native.invoke(id, name, json, nativeOptions(o), call, o.onLog ? logForwarder(o.onLog) : undefined)
     } catch (e) {
       pending.delete(id)
       if (abort) signal.removeEventListener('abort', abort)

@@ -55,6 +55,23 @@ impl CallOptions {
     }
 }
 
+/// The call's input: JSON text, or parts alternating JSON text and long
+/// strings to escape (lib/input-json.js).
+pub(crate) fn input_of(env: &Env, input: Either<JsString, Array>) -> Result<alyx_core::Input> {
+    match input {
+        Either::A(text) => Ok(alyx_core::Input::serialized(read_input(env, &text)?)),
+        Either::B(parts) => {
+            let parts = (0..parts.len())
+                .map(|i| match parts.get::<JsString>(i)? {
+                    Some(part) => read_input(env, &part),
+                    None => Err(crate::type_error("input parts must be strings")),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(alyx_core::Input::serialized_parts(parts))
+        }
+    }
+}
+
 /// The input's JSON text as UTF-8 in one pass: napi's usual conversion
 /// measures the UTF-8 length first (a second walk over a 100 MB string); a
 /// buffer of the worst case (3 bytes per UTF-16 unit) is only reserved,

@@ -6,8 +6,8 @@
 
 pub mod call;
 mod external;
-mod prefault;
 pub mod functions;
+mod prefault;
 pub mod watcher;
 
 use std::sync::Arc;
@@ -83,13 +83,14 @@ impl NativeRuntime {
 
     /// Starts call `id`; its result goes to `onDone` (see the constructor).
     /// `input` is the input's JSON text as `JSON.stringify` wrote it (in
-    /// lib/invoke.js; this class is not exported): valid, one line, so not
-    /// parsed again (`alyx_core::Input::serialized`). `call` (from `newCall`) cancels
+    /// lib/input-json.js; this class is not exported): valid, one line, so not
+    /// parsed again (`alyx_core::Input::serialized`); or that text with long
+    /// strings left out, as parts (`alyx_core::Input::serialized_parts`). `call` (from `newCall`) cancels
     /// it; `onLog` receives batches of log entries as JSON arrays while the
     /// function runs, all before the result. The call takes its place in the
     /// concurrency queue here, synchronously.
     #[napi(
-        ts_args_type = "id: number, name: string, input: string, options: CallOptions | undefined | null, call?: NativeCall | undefined | null, onLog?: ((batchJson: string) => void) | undefined | null"
+        ts_args_type = "id: number, name: string, input: string | string[], options: CallOptions | undefined | null, call?: NativeCall | undefined | null, onLog?: ((batchJson: string) => void) | undefined | null"
     )]
     #[allow(clippy::too_many_arguments)]
     pub fn invoke(
@@ -97,12 +98,12 @@ impl NativeRuntime {
         env: Env,
         id: u32,
         name: String,
-        input: JsString,
+        input: Either<JsString, Array>,
         options: Option<CallOptions>,
         call: Option<&NativeCall>,
         on_log: Option<call::OnLog>,
     ) -> Result<()> {
-        let input = alyx_core::Input::serialized(call::read_input(&env, &input)?);
+        let input = call::input_of(&env, input)?;
         let mut options = options.map(CallOptions::into_core).transpose()?.unwrap_or_default();
         options.cancel = call.map(|c| c.token.clone());
         let logs = on_log.map(|tsfn| {

@@ -13,6 +13,9 @@ enum Source {
     Text(String),
     /// A serializer's output: only its UTF-8 is checked.
     Serialized(Vec<u8>),
+    /// A serializer's output with long strings left out: JSON text, a
+    /// string to escape, JSON text, …, JSON text.
+    Parts(Vec<Vec<u8>>),
 }
 
 impl Input {
@@ -24,6 +27,14 @@ impl Input {
     /// a host can hand over its bytes unchecked.
     pub fn serialized(json: Vec<u8>) -> Input {
         Input(Source::Serialized(json))
+    }
+
+    /// [`Input::serialized`] text with long strings left out between their
+    /// quotes (lib/input-json.js): `parts` alternate JSON text and the UTF-8
+    /// of a string, which is escaped here, on the worker thread, as
+    /// `JSON.stringify` would have (`json_escape.rs`).
+    pub fn serialized_parts(parts: Vec<Vec<u8>>) -> Input {
+        Input(Source::Parts(parts))
     }
 }
 
@@ -48,12 +59,11 @@ impl JsonInput {
     /// is not JSON. Line breaks between tokens become spaces: JSON holds
     /// them nowhere else, so the value is unchanged.
     pub fn check(input: Input) -> Result<JsonInput, ErrorInfo> {
+        let not_utf8 =
+            |e: std::string::FromUtf8Error| ErrorInfo::new(Code::InvalidInput, format!("input is not UTF-8: {e}"));
         let text = match input.0 {
-            Source::Serialized(json) => {
-                return String::from_utf8(json)
-                    .map(JsonInput)
-                    .map_err(|e| ErrorInfo::new(Code::InvalidInput, format!("input is not UTF-8: {e}")));
-            }
+            Source::Serialized(json) => return String::from_utf8(json).map(JsonInput).map_err(not_utf8),
+            Source::Parts(parts) => return String::from_utf8(joined(parts)).map(JsonInput).map_err(not_utf8),
             Source::Text(text) => text,
         };
         let text = if text.trim().is_empty() { "null".to_string() } else { text };
@@ -76,6 +86,19 @@ impl JsonInput {
     }
 }
 
+/// The JSON text of `parts`: text as it is, strings (odd places) escaped.
+fn joined(parts: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 64);
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 0 {
+            out.extend_from_slice(part);
+        } else {
+            crate::json_escape::escape_into(&mut out, part);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +113,7 @@ mod tests {
         assert_eq!(JsonInput::check(Input::serialized(b"[1]".to_vec())).unwrap().as_bytes(), b"[1]");
         let not_utf8 = JsonInput::check(Input::serialized(b"\"\xff\"".to_vec())).unwrap_err();
         assert!(not_utf8.message.starts_with("input is not UTF-8"), "{}", not_utf8.message);
+        let parts = vec![b"{\"a\":\"".to_vec(), b"x\"y\n".to_vec(), b"\",\"b\":1}".to_vec()];
+        assert_eq!(JsonInput::check(Input::serialized_parts(parts)).unwrap().as_bytes(), br#"{"a":"x\"y\n","b":1}"#);
     }
 }

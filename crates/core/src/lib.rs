@@ -12,6 +12,7 @@ mod env;
 mod function;
 mod input;
 mod invoke;
+mod json_escape;
 mod logs;
 pub mod manifest;
 mod options;
