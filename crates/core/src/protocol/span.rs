@@ -83,54 +83,47 @@ impl Scan<'_> {
     }
 
     fn object(&mut self, on_member: &mut OnMember<'_>) -> Option<()> {
-        self.eat(b'{')?;
-        self.depth_left = self.depth_left.checked_sub(1)?;
+        self.sequence(b'{', b'}', &mut |scan| scan.member(on_member))
+    }
+
+    /// `"key": value`, with the value's range for `on_member`.
+    fn member(&mut self, on_member: &mut OnMember<'_>) -> Option<()> {
+        let (doc, key_at) = (self.doc, self.at);
+        if self.peek()? != b'"' || self.string()? {
+            // Not a string, or an escaped key serde may read as `output`.
+            return None;
+        }
+        let key = &doc[key_at + 1..self.at - 1];
         self.space();
-        if self.eat(b'}').is_some() {
-            self.depth_left += 1;
-            return Some(());
-        }
-        loop {
-            let key_at = self.at;
-            if self.peek()? != b'"' || self.string()? {
-                // Not a string, or an escaped key serde may read as `output`.
-                return None;
-            }
-            let key = &self.doc[key_at + 1..self.at - 1];
-            self.space();
-            self.eat(b':')?;
-            self.space();
-            let start = self.at;
-            self.value()?;
-            on_member(key, start, self.at)?;
-            self.space();
-            if self.eat(b'}').is_some() {
-                self.depth_left += 1;
-                return Some(());
-            }
-            self.eat(b',')?;
-            self.space();
-        }
+        self.eat(b':')?;
+        self.space();
+        let start = self.at;
+        self.value()?;
+        on_member(key, start, self.at)
     }
 
     fn array(&mut self) -> Option<()> {
-        self.eat(b'[')?;
+        self.sequence(b'[', b']', &mut |scan| scan.value())
+    }
+
+    /// `open close`, or `open item (, item)* close`: one level deeper.
+    fn sequence(&mut self, open: u8, close: u8, item: &mut dyn FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(open)?;
         self.depth_left = self.depth_left.checked_sub(1)?;
         self.space();
-        if self.eat(b']').is_some() {
-            self.depth_left += 1;
-            return Some(());
-        }
-        loop {
-            self.value()?;
-            self.space();
-            if self.eat(b']').is_some() {
-                self.depth_left += 1;
-                return Some(());
+        if self.eat(close).is_none() {
+            loop {
+                item(self)?;
+                self.space();
+                if self.eat(close).is_some() {
+                    break;
+                }
+                self.eat(b',')?;
+                self.space();
             }
-            self.eat(b',')?;
-            self.space();
         }
+        self.depth_left += 1;
+        Some(())
     }
 
     /// A string, the cursor on its opening quote; whether it has escapes.
