@@ -7,7 +7,8 @@
 /// Inputs from this many UTF-16 units on get a helper.
 const PREFAULT_FROM: usize = 4 << 20;
 
-/// Joins the helper when dropped: the buffer must outlive it.
+/// Joins the helper when dropped: drop it before the buffer is freed or
+/// grows.
 pub(crate) struct Prefault(Option<std::thread::JoinHandle<()>>);
 
 impl Drop for Prefault {
@@ -27,8 +28,9 @@ pub(crate) fn start(buf: &mut Vec<u8>, expected: usize) -> Prefault {
         let start = buf.as_mut_ptr() as usize + buf.len();
         let (first, end) = (start.next_multiple_of(PAGE), (start + expected) & !(PAGE - 1));
         let helper = std::thread::Builder::new().name("alyx-prefault".into()).spawn(move || {
-            // SAFETY: `first..end` lies inside `buf`'s allocation, which
-            // `Prefault` keeps alive until this thread is joined;
+            // SAFETY: `first..end` lies inside `buf`'s allocation, and the
+            // caller drops the returned `Prefault` (which joins this thread)
+            // before it can free or move `buf` (`call::read_input`);
             // MADV_POPULATE_WRITE only maps zeroed pages where none are yet
             // and never changes bytes already written (Linux ≥ 5.14; older
             // kernels return EINVAL and the conversion faults as before).

@@ -2,16 +2,7 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// The largest growth step once output is flowing (a pipe's default capacity).
 const CHUNK: usize = 64 * 1024;
-
-/// The first buffer for stdout, and stderr's read buffer. Most responses and
-/// log lines are small, and a buffer this size stays in the allocator's
-/// ordinary bins: freeing a 64 KiB one can make glibc hand a heap's top back
-/// to the kernel (`madvise`), a TLB shootdown across the host's CPUs on every
-/// call, and stdout's buffer is freed on the host's JS thread
-/// (docs/ARCHITECTURE.md, "The binding and the JS layer").
-const SMALL: usize = 8 * 1024;
 
 /// stdout passed the cap; reading stopped there.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,9 +18,7 @@ pub(crate) async fn read_capped<R: AsyncRead + Unpin>(
 ) -> Result<(), OverCap> {
     loop {
         // Amortised doubling: a 100 MB response costs ~log2 reallocations.
-        if buf.capacity() - buf.len() < SMALL / 2 {
-            buf.reserve(buf.len().clamp(SMALL, CHUNK));
-        }
+        buf.reserve(CHUNK);
         match reader.read_buf(buf).await {
             Ok(0) | Err(_) => return Ok(()),
             Ok(_) if buf.len() > cap => return Err(OverCap),
@@ -65,7 +54,7 @@ where
 {
     let on_line = &mut sink;
     let mut pending: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; SMALL];
+    let mut chunk = vec![0u8; CHUNK];
     loop {
         let n = match reader.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
