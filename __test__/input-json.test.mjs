@@ -3,6 +3,7 @@
 // end through a real function.
 import test from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { FunctionRuntime, functionsDir } from './helpers.mjs'
 
@@ -82,4 +83,13 @@ test('a function receives long strings with every character that needs escaping 
   } finally {
     await rt.close()
   }
+})
+
+test('without String.prototype.isWellFormed (Node 18) every input goes to JSON.stringify whole', () => {
+  const script = `delete String.prototype.isWellFormed
+const { inputJson } = require(${JSON.stringify(createRequire(import.meta.url).resolve('../lib/input-json.js'))})
+const input = { data: 'x'.repeat(${LONG}) }
+const json = inputJson(input)
+process.stdout.write(String(typeof json === 'string' && json === JSON.stringify(input)))`
+  assert.equal(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }), 'true')
 })

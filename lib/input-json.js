@@ -12,6 +12,12 @@ const LONG = 1 << 20
 /** Objects with more top-level keys than this are not looked into. */
 const MAX_KEYS = 32
 
+/** A string the core can escape: long, and without lone surrogates (which
+ * JSON.stringify writes as \uXXXX escapes). Node 18 has no isWellFormed:
+ * there, every input goes to JSON.stringify whole. */
+const hasIsWellFormed = typeof String.prototype.isWellFormed === 'function'
+const isLong = (value) => typeof value === 'string' && value.length >= LONG && hasIsWellFormed && value.isWellFormed()
+
 /**
  * `JSON.stringify(input)` (a string, or undefined), or for a plain object
  * with long string values the parts `[json, string, json, …, json]`: JSON
@@ -29,7 +35,7 @@ function inputJson(input) {
     const value = input[key]
     if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true })
     else copy[key] = value
-    if (typeof value === 'string' && value.length >= LONG && value.isWellFormed()) long = true
+    if (isLong(value)) long = true
   }
   return long ? parts(copy, keys) : JSON.stringify(copy)
 }
@@ -47,7 +53,7 @@ function parts(copy, keys) {
   for (const key of keys) {
     const value = copy[key]
     const sep = json.length > 1 || out.length ? ',' : ''
-    if (typeof value === 'string' && value.length >= LONG && value.isWellFormed()) {
+    if (isLong(value)) {
       out.push(`${json}${sep}${JSON.stringify(key)}:"`, value)
       json = '"'
       continue
