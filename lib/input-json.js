@@ -30,14 +30,14 @@ function inputJson(input) {
   if (keys.length > MAX_KEYS) return JSON.stringify(input)
   // The values as read once; `__proto__` as a key is an own property here.
   const copy = {}
-  let long = false
+  let long = null
   for (const key of keys) {
     const value = input[key]
     if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true })
     else copy[key] = value
-    if (isLong(value)) long = true
+    if (isLong(value)) (long ??= new Set()).add(key)
   }
-  return long ? parts(copy, keys) : JSON.stringify(copy)
+  return long ? parts(copy, keys, long) : JSON.stringify(copy)
 }
 
 /** A plain object whose serialisation is its own enumerable properties'. */
@@ -47,13 +47,14 @@ function lookInto(input) {
   return (proto === Object.prototype || proto === null) && !('toJSON' in input) && !types.isProxy(input)
 }
 
-function parts(copy, keys) {
+/** The parts of `copy`, whose `long` keys hold strings to leave out. */
+function parts(copy, keys, long) {
   const out = []
   let json = '{'
   for (const key of keys) {
     const value = copy[key]
     const sep = json.length > 1 || out.length ? ',' : ''
-    if (isLong(value)) {
+    if (long.has(key)) {
       out.push(`${json}${sep}${JSON.stringify(key)}:"`, value)
       json = '"'
       continue

@@ -4,13 +4,22 @@
 //! (lib/input-json.js): a 64 KiB step at a time, checked with `memchr` and a
 //! vectorised fold, copied whole when it needs nothing.
 
-const STEP: usize = 64 * 1024;
+/// Bytes of a string checked at a time: small enough to stay in cache
+/// between the search for quotes and backslashes and the check for control
+/// characters (also `protocol/span.rs`).
+pub(crate) const STEP: usize = 64 * 1024;
+
+/// Whether `bytes` hold a control character (below 0x20), which JSON
+/// strings must escape. No early exit: the fold compiles to a vectorised
+/// loop.
+pub(crate) fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |control, &b| control | (b < 0x20))
+}
 
 /// Appends the escaped form of `text` (UTF-8, without quotes) to `out`.
 pub(crate) fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
     for step in text.chunks(STEP) {
-        let plain = memchr::memchr2(b'"', b'\\', step).is_none()
-            && !step.iter().fold(false, |control, &b| control | (b < 0x20));
+        let plain = memchr::memchr2(b'"', b'\\', step).is_none() && !has_control(step);
         if plain {
             out.extend_from_slice(step);
         } else {

@@ -7,12 +7,10 @@
 //! anything it is unsure of (any invalid JSON, an escaped key, a second
 //! `output`) it says nothing and serde decides, as for a small response.
 
+use crate::json_escape::{has_control, STEP};
+
 /// Responses from this size on take the fast path.
 pub(crate) const FAST_FROM: usize = 1 << 20;
-
-/// Bytes checked per step of a string: small enough to stay in cache between
-/// the search for its end and the check for control characters.
-const STEP: usize = 64 * 1024;
 
 /// For a response that is one valid JSON object nested at most `max_depth`
 /// deep: the byte range of its top-level `output` value (`None` when it has
@@ -137,10 +135,10 @@ impl Scan<'_> {
             let chunk = &self.doc[self.at..end];
             let stop = memchr::memchr2(b'"', b'\\', chunk);
             let plain = &chunk[..stop.unwrap_or(chunk.len())];
-            // No early exit: the folds compile to vectorised loops.
-            if plain.iter().fold(false, |control, &b| control | (b < 0x20)) {
+            if has_control(plain) {
                 return None;
             }
+            // No early exit: a vectorised loop, like `has_control`.
             self.non_ascii |= plain.iter().fold(0u8, |bits, &b| bits | b) > 0x7F;
             self.at += plain.len();
             match stop {
