@@ -219,7 +219,9 @@ impl InvokeResult {
         let rest = serde_json::to_vec(&self).expect("InvokeResult always serialises");
         let (mut buf, start, end) = match self.output {
             None => return JsonText { buf: rest, start: 0 },
-            Some(Output::Stdout { buf, start, end }) if start >= HEAD.len() => (buf, start, end),
+            Some(Output::Stdout { buf, start, end }) if start >= HEAD.len() && !mostly_spare(&buf, end - start) => {
+                (buf, start, end)
+            }
             Some(out) => {
                 let mut buf = Vec::with_capacity(HEAD.len() + out.as_str().len() + rest.len());
                 buf.extend_from_slice(HEAD);
@@ -235,6 +237,17 @@ impl InvokeResult {
         buf.extend_from_slice(&rest[1..]);
         JsonText { buf, start: start - HEAD.len() }
     }
+}
+
+/// Whether a stdout buffer is mostly unused room around an output of `len`
+/// bytes (a small result in a read buffer of 64 KiB or more): the result is
+/// then copied out. The buffer is freed here, on the worker thread: freed on
+/// the JS thread, a chunk that large made glibc consolidate and trim the
+/// worker's arena there (madvise, TLB shootdowns) on every call
+/// (docs/ARCHITECTURE.md, "The binding and the JS layer").
+fn mostly_spare(buf: &Vec<u8>, len: usize) -> bool {
+    const SMALL: usize = 16 * 1024;
+    len <= SMALL && buf.capacity() > 2 * len + SMALL
 }
 
 /// A response's `output` JSON: owned, or a range of the stdout it was read
