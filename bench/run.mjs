@@ -10,6 +10,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { machine } from './lib/machine.mjs'
+import { wakeCost } from './lib/wake.mjs'
 import { addonInfo, sandboxAvailable } from './lib/pkg.mjs'
 import { plans } from './lib/plan.mjs'
 import { aggregate, consoleSummary, render } from './lib/report.mjs'
@@ -77,6 +78,7 @@ async function measure() {
       if (!smoke) process.stderr.write('\n')
     }
     const spawnInfo = smoke ? null : spawnPath(s.functionsDir, s.fns.c, work)
+    const wake = smoke ? null : wakeCost(work)
     return {
       machine: m,
       addon,
@@ -85,6 +87,7 @@ async function measure() {
       loadAfter: os.loadavg(),
       ballast: ballastInfo,
       spawn: spawnInfo,
+      wake,
       fns: { python: s.fns.python?.program },
       results,
     }

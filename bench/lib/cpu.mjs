@@ -1,13 +1,15 @@
 // Where this process's CPU goes during a run (Linux /proc): the JS main
 // thread, the runtime's tokio threads, every other thread (V8 GC and
 // compiler workers, libuv), and reaped children (the functions). Clock
-// ticks are 10 ms, so only runs of a second or more say much.
+// ticks are 10 ms, so only runs of a second or more say much. Also how often
+// the JS main thread went to sleep (voluntary context switches): each of
+// those is a wake-up, whose price is the machine's (bench/c/wake.c).
 import fs from 'node:fs'
 
 const TICK_MS = 10
 
 function snapshot() {
-  const s = { main: 0, tokio: 0, other: 0, children: 0 }
+  const s = { main: 0, tokio: 0, other: 0, children: 0, wakesMain: mainWakes() }
   let tasks = []
   try {
     tasks = fs.readdirSync('/proc/self/task')
@@ -29,6 +31,15 @@ function snapshot() {
   return s
 }
 
+function mainWakes() {
+  try {
+    const status = fs.readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8')
+    return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN)
+  } catch {
+    return NaN
+  }
+}
+
 /** Start measuring; the returned function gives CPU ms per invocation. */
 export function cpuMonitor() {
   const a = snapshot()
@@ -36,6 +47,7 @@ export function cpuMonitor() {
     const b = snapshot()
     if (!a || !b || !invocations) return {}
     const per = (k) => ((b[k] - a[k]) * TICK_MS) / invocations
-    return { cpuMain: per('main'), cpuTokio: per('tokio'), cpuOther: per('other'), cpuChildren: per('children') }
+    const wakesMain = (b.wakesMain - a.wakesMain) / invocations
+    return { cpuMain: per('main'), cpuTokio: per('tokio'), cpuOther: per('other'), cpuChildren: per('children'), wakesMain }
   }
 }

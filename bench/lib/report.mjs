@@ -143,8 +143,14 @@ function sandboxTable(agg, concs) {
   )
 }
 
-function cpuTable(agg, langs, concs) {
+/** A CPU row's figures: µs per invocation by where it went, and the JS thread's wake-ups. */
+function cpuCells(r) {
   const us = (x) => f(x * 1000, 0)
+  const total = r.cpuMain + r.cpuTokio + r.cpuOther + r.cpuChildren
+  return [us(r.cpuMain), f(r.wakesMain, 2), us(r.cpuTokio), us(r.cpuOther), us(r.cpuChildren), us(total)]
+}
+
+function cpuTable(agg, langs, concs) {
   const rows = []
   for (const fn of langs) {
     for (const conc of concs) {
@@ -152,12 +158,10 @@ function cpuTable(agg, langs, concs) {
         for (const impl of ['ours', 'sbx', 'cp', 'floor']) {
           const r = get(agg, { fn, impl, conc, ballast })
           if (!r || r.cpuMain === undefined) continue
-          const total = r.cpuMain + r.cpuTokio + r.cpuOther + r.cpuChildren
-          rows.push([LANG[fn], conc, ballast ? '2 GB' : '—', IMPL[impl], us(r.cpuMain), us(r.cpuTokio), us(r.cpuOther), us(r.cpuChildren), us(total)])
+          rows.push([LANG[fn], conc, ballast ? '2 GB' : '—', IMPL[impl], ...cpuCells(r)])
           const u = ballast ? undefined : get(agg, { fn, impl, conc, monitor: false })
           if (u?.cpuMain !== undefined) {
-            const t = u.cpuMain + u.cpuTokio + u.cpuOther + u.cpuChildren
-            rows.push([LANG[fn], conc, '—', `${IMPL[impl]}, no loop-delay monitor`, us(u.cpuMain), us(u.cpuTokio), us(u.cpuOther), us(u.cpuChildren), us(t)])
+            rows.push([LANG[fn], conc, '—', `${IMPL[impl]}, no loop-delay monitor`, ...cpuCells(u)])
           }
         }
       }
@@ -170,6 +174,7 @@ function cpuTable(agg, langs, concs) {
       'ballast',
       'implementation',
       'JS main thread',
+      'its wake-ups per invocation',
       'tokio threads',
       'other host threads (V8 GC/JIT, libuv)',
       'children (functions; floor: harness + functions)',
@@ -177,6 +182,17 @@ function cpuTable(agg, langs, concs) {
     ],
     rows,
   )
+}
+
+/** The machine's price of a wake-up (bench/c/wake.c), from the last run that measured it. */
+function wakeText(runs) {
+  const w = runs
+    .map((r) => r.wake)
+    .filter(Boolean)
+    .pop()
+  if (!w) return ''
+  const other = w.otherCpuUs === null ? '' : `, ${f(w.otherCpuUs, 1)} µs when it runs on another CPU`
+  return ` What one wake-up costs the woken thread on this machine, measured in the same run (\`bench/c/wake.c\`: a thread sleeping in \`epoll\`, woken through an eventfd as the JS thread is): ${f(w.sameCpuUs, 1)} µs when its waker runs on the same CPU${other}. The JS thread is woken by the runtime's worker threads, which run on either CPU, once per batch of results.`
 }
 
 function payloadTable(agg) {
@@ -247,7 +263,7 @@ export function render({ runs, agg, spawn, smoke, analysis }) {
     )
   }
   parts.push(
-    `## CPU per invocation (µs)\n\nFrom /proc (10 ms ticks) over each run, divided by the invocations: where the work goes. On 2 CPUs, throughput is bounded by ~2 s ÷ total.\n\n${cpuTable(agg, ['c', 'go'], [1, 8, 32])}`,
+    `## CPU per invocation (µs)\n\nFrom /proc (10 ms ticks) over each run, divided by the invocations: where the work goes. On 2 CPUs, throughput is bounded by ~2 s ÷ total. The wake-ups are the JS main thread's voluntary context switches (the loop-delay monitor's 1 ms timer adds its own).${wakeText(runs)}\n\n${cpuTable(agg, ['c', 'go'], [1, 8, 32])}`,
   )
   if (first) {
     const og = get(agg, { fn: 'go', impl: 'ours', conc: 1 })
