@@ -138,10 +138,11 @@ function write(runs) {
   console.log(`wrote ${path.relative(process.cwd(), out) || out}`)
 }
 
-// Sections other scripts own, kept as they are: HTTP (bench/http.mjs),
+// Sections kept as they are: the invocation pipeline's measurements (issue
+// 13, written by hand), and those other scripts own: HTTP (bench/http.mjs),
 // the sandbox (bench/sandbox.mjs and its hand-written reading) and warm
 // processes (bench/warm.mjs, which rewrites its own section below).
-const KEPT_SECTIONS = ['http', 'sandbox', 'warm']
+const KEPT_SECTIONS = ['pipeline', 'http', 'sandbox', 'warm']
 
 function keptSections(file) {
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''

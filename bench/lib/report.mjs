@@ -184,7 +184,7 @@ function cpuTable(agg, langs, concs) {
   )
 }
 
-/** The machine's price of a wake-up (bench/c/wake.c), from the last run that measured it. */
+/** The machine's price of a wake-up (bench/lib/wake.mjs), from the last run that measured it. */
 function wakeText(runs) {
   const w = runs
     .map((r) => r.wake)
@@ -192,7 +192,10 @@ function wakeText(runs) {
     .pop()
   if (!w) return ''
   const other = w.otherCpuUs === null ? '' : `, ${f(w.otherCpuUs, 1)} µs when it runs on another CPU`
-  return ` What one wake-up costs the woken thread on this machine, measured in the same run (\`bench/c/wake.c\`: a thread sleeping in \`epoll\`, woken through an eventfd as the JS thread is): ${f(w.sameCpuUs, 1)} µs when its waker runs on the same CPU${other}. The JS thread is woken by the runtime's worker threads, which run on either CPU, once per batch of results.`
+  const node = Number.isFinite(w.idleNodeUs)
+    ? ` An idle Node process whose only work is a 1 ms timer is charged ${f(w.idleNodeUs, 0)} µs per wake-up of its main thread.`
+    : ''
+  return ` What a wake-up costs on this machine, measured in the same run (bench/lib/wake.mjs): a C thread sleeping in \`epoll\`, woken through an eventfd as the JS thread is, is charged ${f(w.sameCpuUs, 1)} µs per wake-up when its waker runs on the same CPU${other}.${node} The JS thread is woken once per batch of results, by worker threads on either CPU. In the floor rows the bench process sits idle (the loop-delay monitor's timer only) while the C harness runs the calls.`
 }
 
 function payloadTable(agg) {

@@ -1,5 +1,6 @@
 // The sections of BENCHMARKS.md that one script owns (bench/http.mjs,
-// bench/sandbox.mjs, bench/warm.mjs), each between its own markers; a full
+// bench/sandbox.mjs, bench/warm.mjs) or that are written by hand (the
+// invocation pipeline's), each between its own markers; a full
 // `npm run bench` keeps them as they are (bench/run.mjs).
 import fs from 'node:fs'
 
