@@ -55,8 +55,9 @@ export function which(cmd) {
   return null
 }
 
-function cc(src, out) {
-  execFileSync('cc', ['-O2', '-o', out, path.join(cdir, src)], { stdio: 'inherit' })
+/** Compiles bench/c/`src` into `out`; `flags` go before the source (e.g. `-pthread`). */
+export function cc(src, out, flags = []) {
+  execFileSync('cc', ['-O2', ...flags, '-o', out, path.join(cdir, src)], { stdio: 'inherit' })
 }
 
 function write(file, text, mode) {

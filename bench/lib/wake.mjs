@@ -5,8 +5,7 @@
 // JS thread pays one wake-up per batch of results.
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
-
-const here = path.dirname(new URL(import.meta.url).pathname)
+import { cc } from './setup.mjs'
 
 // Two seconds of a 1 ms interval; prints µs of main-thread CPU per voluntary switch.
 const IDLE_NODE = `
@@ -31,7 +30,7 @@ export function wakeCost(tmp) {
   if (process.platform !== 'linux') return null
   const bin = path.join(tmp, 'wake')
   try {
-    execFileSync('cc', ['-O2', '-pthread', '-o', bin, path.join(here, '..', 'c', 'wake.c')], { stdio: 'pipe' })
+    cc('wake.c', bin, ['-pthread'])
     const threads = JSON.parse(execFileSync(bin, { stdio: ['ignore', 'pipe', 'pipe'] }).toString())
     const idleNodeUs = Number(execFileSync(process.execPath, ['-e', IDLE_NODE], { stdio: ['ignore', 'pipe', 'pipe'] }).toString())
     return { ...threads, idleNodeUs }
